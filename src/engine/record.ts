@@ -1,0 +1,153 @@
+import type { Props, PropValue } from '../types';
+
+/**
+ * The persisted visitor record. Storage keys carry this version: a new shape means a new
+ * version and key, with a tested migration or a documented reset.
+ */
+export const RECORD_VERSION = 1;
+
+/** Bounds that keep the record small whatever the page does. */
+export const MAX_SIGNAL_NAMES = 64;
+export const MAX_RECENT = 20;
+export const MAX_TRAITS = 20;
+export const MAX_RULES = 100;
+export const MAX_STRING = 200;
+/** A tally's points are clamped here, so a runaway rule can never make the score non-finite. */
+export const MAX_TALLY_POINTS = 1e9;
+
+export interface RuleTally {
+  /** Times this rule has counted, ever (for the explanation). */
+  count: number;
+  /** Points valued at time `at` (decay is applied lazily from there). */
+  points: number;
+  at: number;
+  /** The cap period this tally is counting in (session number, UTC day, or 0 for the visitor). */
+  key: number;
+  /** Times counted within `key`. */
+  used: number;
+  /** Windowed rules only: `[utcDay, points valued at at, count]` per day inside the window. */
+  days?: [number, number, number][];
+}
+
+export interface StageMark {
+  /** When the stage was (last) reached. */
+  at: number;
+  /** Qualification number: 1 for the first, incremented by each re-qualification after a lapse. */
+  n: number;
+  /** The score was seen below the threshold after `at`. */
+  lapsed: boolean;
+}
+
+export interface VisitorRecord {
+  version: typeof RECORD_VERSION;
+  id: string;
+  firstSeen: number;
+  lastSeen: number;
+  visits: number;
+  sessionStart: number;
+  signals: Record<string, number>;
+  rules: Record<string, RuleTally>;
+  stages: Record<string, StageMark>;
+  /** Newest last: `[signal name, time, points]`. */
+  recent: [string, number, number][];
+  traits: Props;
+}
+
+export function newRecord(id: string, now: number): VisitorRecord {
+  return {
+    version: RECORD_VERSION,
+    id,
+    firstSeen: now,
+    lastSeen: now,
+    visits: 0,
+    sessionStart: 0,
+    signals: {},
+    rules: {},
+    stages: {},
+    recent: [],
+    traits: {},
+  };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isPoints = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_TALLY_POINTS;
+const isName = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= MAX_STRING;
+const isPropValue = (value: unknown): value is PropValue =>
+  (typeof value === 'string' && value.length <= MAX_STRING * 5) ||
+  (typeof value === 'number' && Number.isFinite(value)) ||
+  typeof value === 'boolean';
+
+function everyEntry<T>(value: unknown, limit: number, check: (key: string, item: unknown) => boolean): value is Record<string, T> {
+  if (!isObject(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length <= limit && keys.every((key) => isName(key) && key !== '__proto__' && check(key, value[key]));
+}
+
+function isTally(value: unknown): value is RuleTally {
+  return (
+    isObject(value) &&
+    isCount(value.count) &&
+    isPoints(value.points) &&
+    isTime(value.at) &&
+    isCount(value.key) &&
+    isCount(value.used) &&
+    (value.days === undefined ||
+      (Array.isArray(value.days) &&
+        value.days.length <= 400 &&
+        value.days.every(
+          (day) => Array.isArray(day) && day.length === 3 && isCount(day[0]) && isPoints(day[1]) && isCount(day[2]),
+        )))
+  );
+}
+
+const isStageMark = (value: unknown): value is StageMark =>
+  isObject(value) && isTime(value.at) && isCount(value.n) && value.n > 0 && typeof value.lapsed === 'boolean';
+
+/**
+ * Validates a record read from storage. Anything corrupt, foreign-shaped, of another version or
+ * over the size bounds yields null: stored data is never trusted.
+ */
+export function parseRecord(value: unknown): VisitorRecord | null {
+  if (
+    !isObject(value) ||
+    value.version !== RECORD_VERSION ||
+    !isName(value.id) ||
+    !isTime(value.firstSeen) ||
+    !isTime(value.lastSeen) ||
+    !isCount(value.visits) ||
+    !isTime(value.sessionStart) ||
+    !everyEntry(value.signals, MAX_SIGNAL_NAMES, (_, count) => isCount(count)) ||
+    !everyEntry(value.rules, MAX_RULES, (_, tally) => isTally(tally)) ||
+    !everyEntry(value.stages, MAX_RULES, (_, mark) => isStageMark(mark)) ||
+    !everyEntry(value.traits, MAX_TRAITS, (_, trait) => isPropValue(trait)) ||
+    !Array.isArray(value.recent) ||
+    value.recent.length > MAX_RECENT ||
+    !value.recent.every(
+      (entry) => Array.isArray(entry) && entry.length === 3 && isName(entry[0]) && isTime(entry[1]) && isPoints(entry[2]),
+    )
+  ) {
+    return null;
+  }
+  return cloneRecord(value as unknown as VisitorRecord);
+}
+
+function clonePlain<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(clonePlain) as T;
+  if (isObject(value)) {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) copy[key] = clonePlain(value[key]);
+    return copy as T;
+  }
+  return value;
+}
+
+/**
+ * A deep copy of plain data. Not JSON round-tripping: host pages may break JSON.stringify
+ * (Prototype.js' Array.prototype.toJSON) and the engine must not depend on it.
+ */
+export const cloneRecord = (record: VisitorRecord): VisitorRecord => clonePlain(record);

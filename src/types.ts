@@ -1,0 +1,79 @@
+/** Shared types only: no code lives here. */
+
+/** A signal property value. Anything else is dropped when a signal is recorded. */
+export type PropValue = string | number | boolean;
+export type Props = Record<string, PropValue>;
+
+/** What a rule's `max` is counted over. */
+export type RulePeriod = 'visitor' | 'session' | 'day';
+
+/**
+ * How a rule filters on one signal property:
+ * - a string is a case-insensitive glob (`*` = any characters except `/`, `**` = any characters);
+ * - a number or boolean must be equal;
+ * - an array matches when any of its items matches;
+ * - `{ gte, lte }` is an inclusive numeric range.
+ */
+export type MatchValue = PropValue | PropValue[] | { gte?: number; lte?: number };
+
+export interface Rule {
+  /** Stable id: it names the rule in the state, the beacon and the debug output. */
+  id: string;
+  /** The signal name this rule scores. */
+  signal: string;
+  /** Points per counted signal; may be negative. */
+  points: number;
+  /** Every listed property must match. */
+  match?: Record<string, MatchValue>;
+  /** How many times the rule counts per `per` period. */
+  max?: number;
+  /** The period `max` is counted over; default `visitor`. */
+  per?: RulePeriod;
+  /** Only signals from the last `windowDays` days count towards this rule. */
+  windowDays?: number;
+}
+
+export interface Stage {
+  name: string;
+  threshold: number;
+}
+
+export interface Signal {
+  name: string;
+  props: Props;
+  /** Epoch milliseconds. */
+  time: number;
+}
+
+/** The part of the configuration the pure engine needs. */
+export interface ScoringModel {
+  rules: readonly Rule[];
+  /** Ordered by ascending threshold. */
+  stages: readonly Stage[];
+  /** 0 turns decay off. */
+  halfLifeDays: number;
+  sessionMinutes: number;
+  /** Minimum days between two qualifications for the same stage. */
+  coolOffDays: number;
+}
+
+export interface RuleState {
+  count: number;
+  points: number;
+}
+
+/** The visitor state as `getState()` reports it. */
+export interface VisitorState {
+  visitorId: string;
+  score: number;
+  stage: string | null;
+  signals: Record<string, number>;
+  rules: Record<string, RuleState>;
+  visits: number;
+  firstSeen: number;
+  lastSeen: number;
+  qualified: Record<string, number>;
+  traits: Props;
+  /** `idb` while the record lives in IndexedDB; `memory` when storage is unavailable or not allowed. */
+  storage: 'idb' | 'memory';
+}
