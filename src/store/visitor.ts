@@ -1,0 +1,107 @@
+import { del, get, update } from 'idb-keyval';
+import { createIdbStore, OPEN_TIMEOUT_MS, withTimeout, type IdbStore } from './idb';
+
+/** Our own database, never idb-keyval's default `keyval-store`, which host pages may use and clear. */
+export const DB_NAME = 'leadscore';
+export const STORE_NAME = 'kv';
+/** The key carries the record's shape version (see engine/record.ts). */
+export const VISITOR_KEY = 'visitor.v1';
+
+export type StorageMode = 'idb' | 'memory';
+
+export interface VisitorStore {
+  readonly mode: StorageMode;
+  /**
+   * Atomic read-modify-write of the visitor record (one readwrite transaction, so tabs never lose
+   * each other's updates). `updater` must be synchronous; it receives the untrusted stored value
+   * and returns the value to store. It may run more than once (retry, memory fallback): callers
+   * that need more than the stored value capture it in a closure and trust it once this resolves.
+   * Resolves to the committed value; never rejects: after a storage failure the store continues in
+   * memory for the page's life.
+   */
+  update(updater: (stored: unknown) => unknown): Promise<unknown>;
+  /** The stored value (untrusted), or the in-memory one. Never rejects. */
+  read(): Promise<unknown>;
+  /** Deletes the record and the database. Never rejects. */
+  clear(): Promise<void>;
+}
+
+export interface VisitorStoreOptions {
+  /** false: memory only (no consent, privacy signals, opt-out). */
+  persist: boolean;
+  /** Told once, when IndexedDB fails and the store switches to memory. */
+  onFallback?: (reason: unknown) => void;
+  timeoutMs?: number;
+}
+
+// Errors after which one retry on a fresh connection usually succeeds (idb-keyval #142, #158, #165).
+const RETRYABLE = ['InvalidStateError', 'UnknownError', 'TransactionInactiveError'];
+const isRetryable = (error: unknown): boolean => error instanceof Error && RETRYABLE.includes(error.name);
+
+export function createVisitorStore(options: VisitorStoreOptions): VisitorStore {
+  const timeoutMs = options.timeoutMs ?? OPEN_TIMEOUT_MS;
+  let idb: IdbStore | null = options.persist ? createIdbStore(DB_NAME, STORE_NAME, timeoutMs) : null;
+  let memory: unknown;
+
+  const fallBack = (reason: unknown): void => {
+    if (!idb) return;
+    idb.close();
+    idb = null;
+    options.onFallback?.(reason);
+  };
+  if (options.persist && !idb) options.onFallback?.(new Error('IndexedDB is not available'));
+
+  /** Runs an IndexedDB operation with a deadline and one retry; null when it failed for good. */
+  async function attempt<T>(operation: (store: IdbStore) => Promise<T>): Promise<{ value: T } | null> {
+    for (let tries = 0; idb && tries < 2; tries++) {
+      try {
+        return { value: await withTimeout(operation(idb), timeoutMs) };
+      } catch (error) {
+        if (tries > 0 || !isRetryable(error)) fallBack(error);
+      }
+    }
+    return null;
+  }
+
+  return {
+    get mode(): StorageMode {
+      return idb ? 'idb' : 'memory';
+    },
+
+    async update(updater) {
+      let abandoned = false;
+      let next: unknown;
+      const outcome = await attempt((store) =>
+        update(
+          VISITOR_KEY,
+          (stored) => {
+            // A transaction that outlived its deadline must not commit behind the memory copy's back.
+            if (abandoned) throw new Error('abandoned');
+            return (next = updater(stored));
+          },
+          store.use,
+        ),
+      );
+      abandoned = true;
+      return (memory = outcome ? next : updater(memory));
+    },
+
+    async read() {
+      const outcome = await attempt((store) => get(VISITOR_KEY, store.use));
+      return outcome ? outcome.value : memory;
+    },
+
+    async clear() {
+      memory = undefined;
+      const store = idb;
+      if (!store) return;
+      await attempt(() => del(VISITOR_KEY, store.use));
+      store.close();
+      try {
+        indexedDB.deleteDatabase(DB_NAME);
+      } catch {
+        // Deleting the key above already removed the visitor's data.
+      }
+    },
+  };
+}

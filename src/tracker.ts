@@ -1,0 +1,324 @@
+import { onPageView } from './capture/pageview';
+import { parseConfig, type Config, type ConfigProblem, type Options } from './config';
+import { newRecord, parseRecord, MAX_TRAITS, type VisitorRecord } from './engine/record';
+import { applySignals, DAY_MS, toVisitorState, type Crossing, type RuleHit } from './engine/score';
+import { createVisitorStore, type VisitorStore } from './store/visitor';
+import type { Props, Signal, VisitorState } from './types';
+import { hasDom, randomId, readAutomation, readPageUrl } from './util/env';
+import { guard, onGuardError } from './util/guard';
+import { toProps, toSignalName } from './util/sanitize';
+
+export const VERSION = '0.1.0';
+
+/** What `on('signal')` callbacks receive. */
+export interface SignalEvent {
+  name: string;
+  props: Props;
+  /** Points this signal added (after caps), by rule. */
+  rules: RuleHit[];
+  points: number;
+  score: number;
+}
+
+export interface ScoreEvent {
+  score: number;
+  previous: number;
+}
+
+export type QualifiedEvent = Crossing;
+
+export interface TrackerEvents {
+  signal: SignalEvent;
+  score: ScoreEvent;
+  qualified: QualifiedEvent;
+}
+
+export interface Tracker {
+  /** Records a signal; custom names are allowed. Props keep strings, finite numbers and booleans. */
+  track(name: string, props?: Record<string, unknown>): void;
+  /** Attaches traits the site chooses to share (e.g. email) to the visitor. */
+  identify(traits: Record<string, unknown>): void;
+  /** The visitor state, after pending signals are stored. */
+  getState(): Promise<VisitorState>;
+  /** Subscribes to `signal`, `score` or `qualified`; returns an unsubscribe function. */
+  on<E extends keyof TrackerEvents>(event: E, callback: (payload: TrackerEvents[E]) => void): () => void;
+  /** Grants (true) or revokes (false) consent; revoking deletes the visitor's data. */
+  consent(granted: boolean): void;
+  /** Deletes the visitor's data and stops all storage and sending in this browser, remembered. */
+  optOut(): void;
+  /** Forgets the visitor: deletes the record; the next signal starts a new visitor. */
+  reset(): Promise<void>;
+  /** Stores pending signals now. */
+  flush(): Promise<void>;
+  /** Stops listening and timers; pending signals are stored first. */
+  destroy(): void;
+}
+
+/** Injected for tests; browsers use the defaults. */
+export interface TrackerDeps {
+  now?: () => number;
+  /** Skip automatic capture (page views); for tests and custom setups. */
+  capture?: boolean;
+}
+
+/** Remembers an opt-out with nothing but this key: no id, no time. */
+export const OPT_OUT_KEY = 'leadscore:optout';
+/** Signals kept in memory while storage is not allowed, replayed when consent arrives. */
+const MAX_MEMORY_SIGNALS = 200;
+
+function readOptOut(): boolean {
+  try {
+    return localStorage.getItem(OPT_OUT_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+function readPrivacySignal(): boolean {
+  const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
+  const dnt = nav.doNotTrack ?? (window as Window & { doNotTrack?: string }).doNotTrack;
+  return nav.globalPrivacyControl === true || dnt === '1' || dnt === 'yes';
+}
+
+function reportProblems(problems: ConfigProblem[], debug: boolean): void {
+  const fatal = problems.filter((problem) => problem.fatal).map((problem) => problem.message);
+  // Fatal problems get one concise warning even outside debug mode: the tracker is off the network.
+  if (fatal.length) console.warn('[leadscore] not sending: ' + fatal.join('; '));
+  if (debug) for (const problem of problems) if (!problem.fatal) console.info('[leadscore] config: ' + problem.message);
+}
+
+const noop = (): void => undefined;
+const emptyState = (id: string): VisitorState => ({
+  visitorId: id,
+  score: 0,
+  stage: null,
+  signals: {},
+  rules: {},
+  visits: 0,
+  firstSeen: 0,
+  lastSeen: 0,
+  qualified: {},
+  traits: {},
+  storage: 'memory',
+});
+
+/** A tracker that does nothing: server rendering, and pages where tracking is off. */
+function createInertTracker(): Tracker {
+  const id = '';
+  return {
+    track: noop,
+    identify: noop,
+    getState: () => Promise.resolve(emptyState(id)),
+    on: () => noop,
+    consent: noop,
+    optOut: noop,
+    reset: () => Promise.resolve(),
+    flush: () => Promise.resolve(),
+    destroy: noop,
+  };
+}
+
+/**
+ * Creates a tracker. Safe to call during server rendering (returns an inert tracker) and never
+ * throws: bad options are reported on the console and the tracker degrades.
+ */
+export function createTracker(options: Options = {}, deps: TrackerDeps = {}): Tracker {
+  if (!hasDom()) return createInertTracker();
+  const { config, problems } = parseConfig(options, { pageUrl: readPageUrl() });
+  return startTracker(config, problems, deps);
+}
+
+/** Starts a tracker from an already parsed configuration (the script tag parses its own). */
+export function startTracker(config: Config, problems: ConfigProblem[], deps: TrackerDeps = {}): Tracker {
+  const now = deps.now ?? Date.now;
+  const { model, debug } = config;
+  const log = debug ? (...args: unknown[]) => console.info('[leadscore]', ...args) : noop;
+  reportProblems(problems, debug);
+  if (debug) onGuardError((error) => console.warn('[leadscore] internal error (contained):', error));
+
+  const automation = !config.allowAutomation && readAutomation();
+  let optedOut = readOptOut();
+  const privacySignal = config.respectPrivacySignals && readPrivacySignal();
+  let consented = config.consent !== 'required';
+  if (automation) log('automation detected: not scoring (set data-allow-automation to allow)');
+  if (optedOut) log('visitor opted out: not scoring');
+  if (privacySignal) log('Global Privacy Control / Do Not Track: scoring in memory only');
+  if (!config.endpoint) log('no endpoint: scoring locally, nothing will be sent');
+
+  const canPersist = (): boolean => consented && !privacySignal && !optedOut;
+  const openStore = (): VisitorStore =>
+    createVisitorStore({
+      persist: canPersist(),
+      onFallback: (reason) => log('IndexedDB unavailable, continuing in memory:', reason),
+    });
+  let store = openStore();
+
+  const listeners: { [E in keyof TrackerEvents]: Set<(payload: TrackerEvents[E]) => void> } = {
+    signal: new Set(),
+    score: new Set(),
+    qualified: new Set(),
+  };
+  const emit = <E extends keyof TrackerEvents>(event: E, payload: TrackerEvents[E]): void => {
+    for (const callback of [...listeners[event]]) guard(callback)(payload);
+  };
+
+  let pendingSignals: Signal[] = [];
+  let pendingTraits: Props = {};
+  /** This page's signals while storage is not allowed, for replay when consent arrives. */
+  let memorySignals: Signal[] = [];
+  let fallbackId = randomId();
+  let lastScore = 0;
+  let destroyed = false;
+  let scheduled: ReturnType<typeof setTimeout> | undefined;
+  let chain: Promise<void> = Promise.resolve();
+
+  const revive = (stored: unknown): VisitorRecord => {
+    const record = parseRecord(stored);
+    const time = now();
+    if (record && time - record.lastSeen <= config.retentionDays * DAY_MS) return record;
+    if (record) log('visitor record older than the retention period: deleted');
+    else if (stored !== undefined) log('stored visitor record was invalid: discarded');
+    return newRecord(fallbackId, time);
+  };
+
+  /** Applies the pending signals and traits in one transaction, then tells subscribers. */
+  async function runBatch(): Promise<void> {
+    if (!pendingSignals.length && !Object.keys(pendingTraits).length) return;
+    const signals = pendingSignals;
+    const traits = pendingTraits;
+    pendingSignals = [];
+    pendingTraits = {};
+    let result!: ReturnType<typeof applySignals>;
+    await store.update((stored) => {
+      const base = revive(stored);
+      for (const key of Object.keys(traits)) {
+        if (key in base.traits || Object.keys(base.traits).length < MAX_TRAITS) base.traits[key] = traits[key]!;
+      }
+      result = applySignals(base, signals, model);
+      return result.record;
+    });
+    fallbackId = result.record.id;
+    for (const applied of result.applied) {
+      const points = applied.hits.reduce((sum, hit) => sum + hit.points, 0);
+      log(`${applied.signal.name}`, applied.signal.props, applied.hits.length ? applied.hits : 'no rule', `${round(applied.before)} -> ${round(applied.after)}`);
+      emit('signal', { name: applied.signal.name, props: applied.signal.props, rules: applied.hits, points, score: applied.after });
+    }
+    const score = toVisitorState(result.record, model, { now: now(), storage: store.mode }).score;
+    if (score !== lastScore) emit('score', { score, previous: lastScore });
+    lastScore = score;
+    for (const crossing of result.crossed) {
+      log(`stage ${crossing.stage} reached at ${round(crossing.score)} (threshold ${crossing.threshold})`);
+      emit('qualified', crossing);
+    }
+  }
+
+  const flush = (): Promise<void> => {
+    clearTimeout(scheduled);
+    scheduled = undefined;
+    return (chain = chain.then(guard(runBatch)));
+  };
+  const schedule = (): void => {
+    // Listeners only record; storing waits a moment so a burst of signals is one transaction.
+    scheduled ??= setTimeout(guard(flush), 50);
+  };
+
+  const record = (name: string, props: Props): void => {
+    if (destroyed || automation || optedOut) return;
+    const signal: Signal = { name, props, time: now() };
+    pendingSignals.push(signal);
+    if (!canPersist() && memorySignals.length < MAX_MEMORY_SIGNALS) memorySignals.push(signal);
+    schedule();
+  };
+
+  const onHide = guard((): void => {
+    if (document.visibilityState === 'hidden') void flush();
+  });
+  const onPageHide = guard(() => void flush());
+  const options = { capture: true, passive: true } as const;
+  document.addEventListener('visibilitychange', onHide, options);
+  window.addEventListener('pagehide', onPageHide, options);
+  const stopCapture = deps.capture === false ? noop : onPageView(guard(record));
+
+  async function forget(): Promise<void> {
+    pendingSignals = [];
+    pendingTraits = {};
+    memorySignals = [];
+    await chain;
+    await store.clear();
+    fallbackId = randomId();
+    lastScore = 0;
+  }
+
+  const tracker: Tracker = {
+    track: guard((name: string, props?: Record<string, unknown>) => {
+      const signalName = toSignalName(name);
+      if (!signalName) return log('track() needs a signal name, got', name);
+      record(signalName, toProps(props));
+    }),
+    identify: guard((traits: Record<string, unknown>) => {
+      if (destroyed || automation || optedOut) return;
+      const clean = toProps(traits, MAX_TRAITS);
+      if (!Object.keys(clean).length) return log('identify() needs an object of traits, got', traits);
+      Object.assign(pendingTraits, clean);
+      schedule();
+    }),
+    getState: guard(async () => {
+      await flush();
+      const stored = await store.read();
+      return toVisitorState(stored === undefined ? newRecord(fallbackId, now()) : revive(stored), model, {
+        now: now(),
+        storage: store.mode,
+      });
+    }, Promise.resolve(emptyState(''))),
+    on: guard(<E extends keyof TrackerEvents>(event: E, callback: (payload: TrackerEvents[E]) => void) => {
+      const set = listeners[event] as Set<typeof callback> | undefined;
+      if (!set || typeof callback !== 'function') {
+        log('on() needs "signal", "score" or "qualified" and a function');
+        return noop;
+      }
+      set.add(callback);
+      return () => void set.delete(callback);
+    }, noop),
+    consent: guard((granted: boolean) => {
+      if (granted === true && !consented) {
+        consented = true;
+        if (!canPersist()) return;
+        // Replay this page's in-memory signals into the stored record.
+        store = openStore();
+        pendingSignals = [...memorySignals, ...pendingSignals.filter((signal) => !memorySignals.includes(signal))];
+        memorySignals = [];
+        log('consent granted: storing');
+        schedule();
+      } else if (granted === false && consented) {
+        consented = false;
+        log('consent revoked: deleting visitor data');
+        const old = store;
+        store = openStore();
+        chain = chain.then(() => old.clear());
+      }
+    }),
+    optOut: guard(() => {
+      optedOut = true;
+      try {
+        localStorage.setItem(OPT_OUT_KEY, '1');
+      } catch {
+        // Without localStorage the opt-out lasts for this page only; the data is deleted anyway.
+      }
+      log('opted out: deleting visitor data');
+      void forget();
+    }),
+    reset: guard(forget, Promise.resolve()),
+    flush: guard(flush, Promise.resolve()),
+    destroy: guard(() => {
+      if (destroyed) return;
+      void flush();
+      destroyed = true;
+      stopCapture();
+      document.removeEventListener('visibilitychange', onHide, options);
+      window.removeEventListener('pagehide', onPageHide, options);
+    }),
+  };
+  return tracker;
+}
+
+const round = (value: number): number => Math.round(value * 100) / 100;

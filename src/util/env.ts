@@ -1,0 +1,39 @@
+/** Small readers of browser state; each returns a safe default when the API is missing. */
+
+/** True in a browser-like global (false during server rendering). */
+export const hasDom = (): boolean => typeof window !== 'undefined' && typeof document !== 'undefined';
+
+/** A random RFC 4122 version 4 UUID. `randomUUID` needs a secure context; plain http pages get the fallback. */
+export function randomId(): string {
+  const crypto = globalThis.crypto;
+  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  if (typeof crypto?.getRandomValues === 'function') crypto.getRandomValues(bytes);
+  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const HEADLESS = /HeadlessChrome|PhantomJS|Electron|bot\b|crawler|spider|slurp|lighthouse/i;
+
+/** Automation and bots: not scored unless the site allows it (`data-allow-automation`). */
+export function readAutomation(): boolean {
+  if (typeof navigator === 'undefined') return false;
+  const brands = (navigator as Navigator & { userAgentData?: { brands?: { brand: string }[] } }).userAgentData?.brands;
+  return (
+    navigator.webdriver === true ||
+    HEADLESS.test(navigator.userAgent) ||
+    (Array.isArray(brands) && brands.some((entry) => HEADLESS.test(entry.brand)))
+  );
+}
+
+/** The page URL, or '' outside a browser. */
+export const readPageUrl = (): string => (hasDom() ? location.href : '');
+
+/**
+ * A monotonic clock for durations and timeouts; wall-clock `Date.now()` is used only for stored
+ * timestamps (which the engine treats defensively when the clock jumps).
+ */
+export const monotonic = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());

@@ -1,0 +1,51 @@
+/**
+ * The one boundary between the snippet and the host page. Every entry point (API method, queued
+ * call, listener, timer, observer, promise continuation) runs through `guard`, so no exception or
+ * unhandled rejection of ours ever reaches the page.
+ */
+export type ErrorReporter = (error: unknown) => void;
+
+let reporter: ErrorReporter | undefined;
+let failures = 0;
+
+/** How many failures the guard has swallowed on this page (for debug output and tests). */
+export const guardFailures = (): number => failures;
+
+/** Installs the reporter used in debug mode; returns a function that removes it. */
+export function onGuardError(report: ErrorReporter): () => void {
+  reporter = report;
+  return () => {
+    if (reporter === report) reporter = undefined;
+  };
+}
+
+function swallow(error: unknown): void {
+  failures++;
+  try {
+    reporter?.(error);
+  } catch {
+    // A failing reporter must not escape either.
+  }
+}
+
+/**
+ * Runs `fn`; a throw returns `fallback`, a returned promise that rejects resolves to `fallback`.
+ * Promises from the host page are never awaited here: only values the snippet produced.
+ */
+export function guard<A extends unknown[], R>(fn: (...args: A) => R, fallback?: R): (...args: A) => R {
+  return function (this: unknown, ...args: A): R {
+    try {
+      const result = fn.apply(this, args);
+      if (result instanceof Promise) {
+        return result.catch((error: unknown) => {
+          swallow(error);
+          return fallback;
+        }) as R;
+      }
+      return result;
+    } catch (error) {
+      swallow(error);
+      return fallback as R;
+    }
+  };
+}
