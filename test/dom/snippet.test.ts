@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Tracker } from '../../src/tracker';
+
+type Api = Tracker & ((command: string, ...args: unknown[]) => unknown) & { q?: unknown[][]; version?: string };
+const win = window as unknown as { leadscore?: unknown };
+const BOOTED = Symbol.for('leadscore.booted');
+
+function installStub(): Api {
+  // The documented pre-load stub, verbatim.
+  // eslint-disable-next-line
+  (window as any).leadscore = (window as any).leadscore || function () { ((window as any).leadscore.q = (window as any).leadscore.q || []).push(arguments); };
+  return win.leadscore as Api;
+}
+async function boot(): Promise<Api> {
+  vi.resetModules();
+  await import('../../src/snippet');
+  return win.leadscore as Api;
+}
+
+beforeEach(() => {
+  delete win.leadscore;
+  delete (window as unknown as Record<symbol, unknown>)[BOOTED];
+});
+afterEach(async () => {
+  const api = win.leadscore as Api | undefined;
+  if (typeof api?.destroy === 'function') {
+    await api.reset();
+    api.destroy();
+  }
+  vi.restoreAllMocks();
+});
+
+describe('script-tag boot', () => {
+  it('replays queued calls in order and exposes a function that is also an object', async () => {
+    const stub = installStub();
+    stub('init', { allowAutomation: true, threshold: 25 });
+    stub('track', 'view_item', { item_id: 'mug' });
+    stub('identify', { plan: 'pro' });
+    stub('track', 'add_to_cart');
+    const api = await boot();
+    expect(typeof api).toBe('function');
+    expect(typeof api.track).toBe('function');
+    expect(api.version).toMatch(/^\d+\.\d+\.\d+/);
+    const state = await api.getState();
+    expect(state.signals).toMatchObject({ page_view: 1, view_item: 1, add_to_cart: 1 });
+    expect(state.traits).toEqual({ plan: 'pro' });
+    expect(state.stage).toBe('mql');
+    api('track', 'view_item');
+    const viaCommand = (await api('getState')) as Awaited<ReturnType<Tracker['getState']>>;
+    expect(viaCommand.signals.view_item).toBe(2);
+  });
+
+  it('keeps queued calls in their order relative to each other', async () => {
+    const stub = installStub();
+    stub('init', { allowAutomation: true });
+    const order: string[] = [];
+    stub('on', 'signal', (event: { name: string }) => order.push(event.name));
+    stub('track', 'first');
+    stub('track', 'second');
+    const api = await boot();
+    await api.flush();
+    expect(order.filter((name) => name === 'first' || name === 'second')).toEqual(['first', 'second']);
+  });
+
+  it('ignores unknown commands without throwing', async () => {
+    installStub()('init', { allowAutomation: true });
+    const api = await boot();
+    expect(() => api('nope')).not.toThrow();
+    expect(() => api(undefined as unknown as string)).not.toThrow();
+    expect(() => api('constructor')).not.toThrow();
+  });
+
+  it('is a quiet no-op when the script is included twice', async () => {
+    installStub()('init', { allowAutomation: true });
+    const first = await boot();
+    const listeners = vi.spyOn(document, 'addEventListener');
+    const second = await boot();
+    expect(second).toBe(first);
+    expect(listeners).not.toHaveBeenCalled();
+  });
+
+  it('does not overwrite a page global that is not the stub, and still boots', async () => {
+    win.leadscore = { mine: true };
+    const listeners = vi.spyOn(window, 'addEventListener');
+    await boot();
+    expect(win.leadscore).toEqual({ mine: true });
+    expect(listeners).toHaveBeenCalled();
+    delete win.leadscore;
+  });
+
+  it('works without a stub', async () => {
+    const api = await boot();
+    expect(typeof api.getState).toBe('function');
+  });
+});
