@@ -1,0 +1,97 @@
+// Browser-test harness: a local server for dist/ and test pages, a collector that records every
+// request, and Debian's Chromium driven by playwright-core. Never downloads a browser.
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const TYPES = { '.js': 'text/javascript', '.map': 'application/json', '.html': 'text/html', '.json': 'application/json' };
+
+/**
+ * Starts the server. `pages` maps a path to HTML (or a function of the request returning HTML);
+ * `/dist/*` serves the built files; `/collect` records requests and answers `collector.status`.
+ */
+export async function startServer(pages = {}) {
+  const requests = [];
+  const collector = { requests, status: 204 };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
+    if (url.pathname === '/collect') {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        requests.push({ method: req.method, headers: req.headers, body, time: Date.now() });
+        res.writeHead(collector.status, { 'access-control-allow-origin': '*' }).end();
+      });
+      return;
+    }
+    if (url.pathname.startsWith('/dist/') || url.pathname.startsWith('/node_modules/')) {
+      const file = normalize(join(ROOT, url.pathname));
+      const allowed = file.startsWith(join(ROOT, 'dist')) || file.startsWith(join(ROOT, 'node_modules'));
+      if (!allowed || !existsSync(file)) return res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      return res.end(readFileSync(file));
+    }
+    const page = pages[url.pathname];
+    if (page === undefined) return res.writeHead(404, { 'content-type': 'text/html' }).end('<!doctype html><title>404</title>');
+    const html = typeof page === 'function' ? page(req, url) : page;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return { origin, collector, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A new page that records page errors and console errors; `errors` must stay empty. */
+export async function openPage(context) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
+  });
+  return { page, errors };
+}
+
+/** A store page with the documented stub, optional queued calls and the script tag. */
+export function storePage({ attributes = 'data-allow-automation', queued = '', body = '', script = 'leadscore.js' } = {}) {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>Test store</title>
+<script>
+window.leadscore = window.leadscore || function () { (leadscore.q = leadscore.q || []).push(arguments) };
+${queued}
+</script>
+<script async src="/dist/${script}" ${attributes}></script>
+</head><body>${body}</body></html>`;
+}
+
+/** Waits until the script booted (the stub was replaced) and returns the state. */
+export async function readState(page) {
+  await page.waitForFunction(() => typeof window.leadscore?.getState === 'function');
+  return page.evaluate(() => window.leadscore.getState());
+}
+
+/** An import map so pages can import the npm build (dist/index.js) with its bare dependencies. */
+export const IMPORT_MAP = `<script type="importmap">${JSON.stringify({
+  imports: {
+    'idb-keyval': '/node_modules/idb-keyval/dist/index.js',
+    'web-vitals': '/node_modules/web-vitals/dist/web-vitals.js',
+  },
+})}</script>`;
