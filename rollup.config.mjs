@@ -4,10 +4,10 @@ import esbuild from 'rollup-plugin-esbuild';
 
 // esbuild transpiles TypeScript (TypeScript 5's `tsc` only type-checks and emits .d.ts; see
 // ARCHITECTURE.md). terser minifies: on this code it is a few percent smaller than esbuild's minifier.
-const transpile = (webVitals) =>
+const transpile = ({ webVitals, debug }) =>
   esbuild({
     target: 'es2020',
-    define: { __WEB_VITALS__: String(webVitals) },
+    define: { __WEB_VITALS__: String(webVitals), __DEBUG__: String(debug) },
     minify: false,
   });
 
@@ -20,21 +20,23 @@ const terserOptions = {
 };
 
 /** The script-tag build: one IIFE, everything inlined, nothing exported. */
-const snippet = (file, webVitals) => ({
+const snippet = (file, flags) => ({
   input: 'src/snippet.ts',
   output: { file, format: 'iife', sourcemap: true, plugins: [terser(terserOptions)] },
-  plugins: [nodeResolve({ browser: true }), transpile(webVitals)],
+  plugins: [nodeResolve({ browser: true }), transpile(flags)],
   treeshake: { moduleSideEffects: (id) => id.endsWith('src/snippet.ts') },
 });
 
 export default [
-  snippet('dist/leadscore.js', true),
-  snippet('dist/leadscore.lite.js', false),
+  snippet('dist/leadscore.js', { webVitals: true, debug: false }),
+  snippet('dist/leadscore.lite.js', { webVitals: false, debug: false }),
+  // Loaded only when debug mode is on: the same source with every message kept.
+  snippet('dist/leadscore.debug.js', { webVitals: true, debug: true }),
   {
     // The npm build: readable ESM; runtime dependencies stay imports so bundlers dedupe them.
     input: { index: 'src/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true },
     external: ['idb-keyval', 'web-vitals', /^web-vitals\//],
-    plugins: [transpile(true)],
+    plugins: [transpile({ webVitals: true, debug: true })],
   },
 ];

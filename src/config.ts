@@ -285,10 +285,11 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   };
   const model = config.model as { -readonly [K in keyof ScoringModel]: ScoringModel[K] };
 
-  for (const key of Object.keys(options)) {
+  // Everything that is not fatal is explained in debug mode only: the production build drops the text.
+  if (__DEBUG__) for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.includes(key as keyof Options)) {
       const suggestion = suggestOption(key);
-      warn(`unknown option "${key}"` + (suggestion ? `; did you mean "${suggestion}"?` : ''));
+      __DEBUG__ && warn(`unknown option "${key}"` + (suggestion ? `; did you mean "${suggestion}"?` : ''));
     }
   }
   const has = (key: keyof Options): boolean => options[key] !== undefined;
@@ -301,13 +302,13 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   if (has('site')) {
     const site = options.site;
     if (typeof site === 'string' && site.trim() && site.length <= 100) config.site = site.trim();
-    else warn('site must be a short text; using the hostname');
+    else __DEBUG__ && warn('site must be a short text; using the hostname');
   }
   if (has('stages')) {
     const stages = parseStages(options.stages);
     if (typeof stages === 'string') fatal(`stages ${stages}`);
     else model.stages = stages;
-    if (has('threshold')) warn('threshold is ignored because stages is set');
+    if (has('threshold')) __DEBUG__ && warn('threshold is ignored because stages is set');
   } else if (has('threshold')) {
     const threshold = toNumber(options.threshold);
     if (threshold === undefined || threshold <= 0) fatal(`threshold must be a positive number, not ${JSON.stringify(String(options.threshold))}`);
@@ -317,7 +318,7 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   const numberOption = (key: keyof Options, min: number, max: number, apply: (value: number) => void): void => {
     if (!has(key)) return;
     const value = toNumber(options[key]);
-    if (value === undefined || value < min || value > max) warn(`${key} must be a number from ${min} to ${max}; using the default`);
+    if (value === undefined || value < min || value > max) __DEBUG__ && warn(`${key} must be a number from ${min} to ${max}; using the default`);
     else apply(value);
   };
   numberOption('halfLifeDays', 0, 3650, (value) => (model.halfLifeDays = value));
@@ -328,7 +329,7 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   const booleanOption = (key: keyof Options, apply: (value: boolean) => void): void => {
     if (!has(key)) return;
     const value = toBoolean(options[key]);
-    if (value === undefined) warn(`${key} must be true or false`);
+    if (value === undefined) __DEBUG__ && warn(`${key} must be true or false`);
     else apply(value);
   };
   booleanOption('debug', (value) => (config.debug = value));
@@ -348,7 +349,7 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
     const list = typeof options.highValue === 'string' ? options.highValue.split(',') : options.highValue;
     const paths = Array.isArray(list) ? list.map((item) => (typeof item === 'string' ? item.trim() : '')).filter(Boolean) : [];
     if (paths.length && paths.length <= 50 && paths.every((path) => path.length <= 200)) highValue = paths;
-    else warn('highValue must be comma-separated path patterns like "/pricing,/quote/*"; using the defaults');
+    else __DEBUG__ && warn('highValue must be comma-separated path patterns like "/pricing,/quote/*"; using the defaults');
   }
 
   let useDefaults = true;
@@ -356,15 +357,15 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   const rules: Rule[] = useDefaults ? defaultRules(highValue) : [];
   if (has('rules')) {
     if (!Array.isArray(options.rules)) {
-      warn('rules must be an array');
+      __DEBUG__ && warn('rules must be an array');
     } else {
       for (const item of options.rules.slice(0, 100)) {
         const rule = parseRule(item);
         if (typeof rule === 'string') {
-          warn(`dropped a rule: ${rule}`);
+          if (__DEBUG__) warn(`dropped a rule: ${rule}`);
           continue;
         }
-        if (!KNOWN_SIGNALS.includes(rule.signal)) {
+        if (__DEBUG__ && !KNOWN_SIGNALS.includes(rule.signal)) {
           warn(`rule "${rule.id}" scores "${rule.signal}", which only track("${rule.signal}") emits`);
         }
         const existing = rules.findIndex((other) => other.id === rule.id);

@@ -84,7 +84,7 @@ function reportProblems(problems: ConfigProblem[], debug: boolean): void {
   const fatal = problems.filter((problem) => problem.fatal).map((problem) => problem.message);
   // Fatal problems get one concise warning even outside debug mode: the tracker is off the network.
   if (fatal.length) console.warn('[leadscore] not sending: ' + fatal.join('; '));
-  if (debug) for (const problem of problems) if (!problem.fatal) console.info('[leadscore] config: ' + problem.message);
+  if (__DEBUG__ && debug) for (const problem of problems) if (!problem.fatal) console.info('[leadscore] config: ' + problem.message);
 }
 
 const noop = (): void => undefined;
@@ -132,24 +132,25 @@ export function createTracker(options: Options = {}, deps: TrackerDeps = {}): Tr
 export function startTracker(config: Config, problems: ConfigProblem[], deps: TrackerDeps = {}): Tracker {
   const now = deps.now ?? Date.now;
   const { model, debug } = config;
+  // Every log() call site is behind __DEBUG__, so the production builds carry none of the text.
   const log = debug ? (...args: unknown[]) => console.info('[leadscore]', ...args) : noop;
   reportProblems(problems, debug);
-  if (debug) onGuardError((error) => console.warn('[leadscore] internal error (contained):', error));
+  if (__DEBUG__ && debug) onGuardError((error) => console.warn('[leadscore] internal error (contained):', error));
 
   const automation = !config.allowAutomation && readAutomation();
   let optedOut = readOptOut();
   const privacySignal = config.respectPrivacySignals && readPrivacySignal();
   let consented = config.consent !== 'required';
-  if (automation) log('automation detected: not scoring (set data-allow-automation to allow)');
-  if (optedOut) log('visitor opted out: not scoring');
-  if (privacySignal) log('Global Privacy Control / Do Not Track: scoring in memory only');
-  if (!config.endpoint) log('no endpoint: scoring locally, nothing will be sent');
+  if (automation) __DEBUG__ && log('automation detected: not scoring (set data-allow-automation to allow)');
+  if (optedOut) __DEBUG__ && log('visitor opted out: not scoring');
+  if (privacySignal) __DEBUG__ && log('Global Privacy Control / Do Not Track: scoring in memory only');
+  if (!config.endpoint) __DEBUG__ && log('no endpoint: scoring locally, nothing will be sent');
 
   const canPersist = (): boolean => consented && !privacySignal && !optedOut;
   const openStore = (): VisitorStore =>
     createVisitorStore({
       persist: canPersist(),
-      onFallback: (reason) => log('IndexedDB unavailable, continuing in memory:', reason),
+      onFallback: (reason) => void (__DEBUG__ && log('IndexedDB unavailable, continuing in memory:', reason)),
     });
   let store = openStore();
 
@@ -176,8 +177,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     const record = parseRecord(stored);
     const time = now();
     if (record && time - record.lastSeen <= config.retentionDays * DAY_MS) return record;
-    if (record) log('visitor record older than the retention period: deleted');
-    else if (stored !== undefined) log('stored visitor record was invalid: discarded');
+    if (record) __DEBUG__ && log('visitor record older than the retention period: deleted');
+    else if (stored !== undefined) __DEBUG__ && log('stored visitor record was invalid: discarded');
     return newRecord(fallbackId, time);
   };
 
@@ -200,14 +201,14 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     fallbackId = result.record.id;
     for (const applied of result.applied) {
       const points = applied.hits.reduce((sum, hit) => sum + hit.points, 0);
-      log(`${applied.signal.name}`, applied.signal.props, applied.hits.length ? applied.hits : 'no rule', `${round(applied.before)} -> ${round(applied.after)}`);
+      __DEBUG__ && log(`${applied.signal.name}`, applied.signal.props, applied.hits.length ? applied.hits : 'no rule', `${round(applied.before)} -> ${round(applied.after)}`);
       emit('signal', { name: applied.signal.name, props: applied.signal.props, rules: applied.hits, points, score: applied.after });
     }
     const score = toVisitorState(result.record, model, { now: now(), storage: store.mode }).score;
     if (score !== lastScore) emit('score', { score, previous: lastScore });
     lastScore = score;
     for (const crossing of result.crossed) {
-      log(`stage ${crossing.stage} reached at ${round(crossing.score)} (threshold ${crossing.threshold})`);
+      __DEBUG__ && log(`stage ${crossing.stage} reached at ${round(crossing.score)} (threshold ${crossing.threshold})`);
       emit('qualified', crossing);
     }
   }
@@ -252,13 +253,13 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   const tracker: Tracker = {
     track: guard((name: string, props?: Record<string, unknown>) => {
       const signalName = toSignalName(name);
-      if (!signalName) return log('track() needs a signal name, got', name);
+      if (!signalName) return void (__DEBUG__ && log('track() needs a signal name, got', name));
       record(signalName, toProps(props));
     }),
     identify: guard((traits: Record<string, unknown>) => {
       if (destroyed || automation || optedOut) return;
       const clean = toProps(traits, MAX_TRAITS);
-      if (!Object.keys(clean).length) return log('identify() needs an object of traits, got', traits);
+      if (!Object.keys(clean).length) return void (__DEBUG__ && log('identify() needs an object of traits, got', traits));
       Object.assign(pendingTraits, clean);
       schedule();
     }),
@@ -273,7 +274,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     on: guard(<E extends keyof TrackerEvents>(event: E, callback: (payload: TrackerEvents[E]) => void) => {
       const set = listeners[event] as Set<typeof callback> | undefined;
       if (!set || typeof callback !== 'function') {
-        log('on() needs "signal", "score" or "qualified" and a function');
+        __DEBUG__ && log('on() needs "signal", "score" or "qualified" and a function');
         return noop;
       }
       set.add(callback);
@@ -287,11 +288,11 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
         store = openStore();
         pendingSignals = [...memorySignals, ...pendingSignals.filter((signal) => !memorySignals.includes(signal))];
         memorySignals = [];
-        log('consent granted: storing');
+        __DEBUG__ && log('consent granted: storing');
         schedule();
       } else if (granted === false && consented) {
         consented = false;
-        log('consent revoked: deleting visitor data');
+        __DEBUG__ && log('consent revoked: deleting visitor data');
         const old = store;
         store = openStore();
         chain = chain.then(() => old.clear());
@@ -304,7 +305,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       } catch {
         // Without localStorage the opt-out lasts for this page only; the data is deleted anyway.
       }
-      log('opted out: deleting visitor data');
+      __DEBUG__ && log('opted out: deleting visitor data');
       void forget();
     }),
     reset: guard(forget, Promise.resolve()),

@@ -18,6 +18,8 @@ describe('core in real Chromium', () => {
       </script>`,
       '/double': storePage({ body: '<script src="/dist/leadscore.js" data-allow-automation></script>' }),
       '/automation': storePage({ attributes: '' }),
+      '/debug': storePage({ attributes: 'data-allow-automation data-debug data-treshold="5"', queued: `leadscore('track', 'view_item');` }),
+      '/bad-endpoint': storePage({ attributes: 'data-allow-automation data-endpoint="javascript:alert(1)"' }),
     });
     browser = await launchBrowser();
   });
@@ -101,6 +103,44 @@ describe('core in real Chromium', () => {
     assert.deepEqual(state.signals, {});
     assert.deepEqual(errors, []);
     await context.close();
+  });
+
+  it('hands over to the debug build in debug mode, which explains signals and config typos', async () => {
+    const context = await browser.newContext();
+    const { page, errors } = await openPage(context);
+    const logs = [];
+    page.on('console', (message) => logs.push(message.text()));
+    await page.goto(server.origin + '/debug');
+    const state = await readState(page);
+    assert.equal(state.signals.view_item, 1);
+    const scripts = await page.evaluate(() => Array.from(document.scripts, (s) => s.src).filter(Boolean));
+    assert.ok(scripts.some((src) => src.endsWith('/dist/leadscore.debug.js')));
+    assert.ok(logs.some((line) => line.includes('unknown option "treshold"; did you mean "threshold"?')), logs.join('\n'));
+    assert.ok(logs.some((line) => line.startsWith('[leadscore] view_item')), logs.join('\n'));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('warns once, concisely, about a fatal config problem outside debug mode', async () => {
+    const context = await browser.newContext();
+    const { page, errors } = await openPage(context);
+    const warnings = [];
+    page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    await page.goto(server.origin + '/bad-endpoint');
+    await readState(page);
+    assert.deepEqual(warnings, ['[leadscore] not sending: endpoint uses javascript: (only http and https): nothing will be sent']);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('ships no debug text in the production builds', async () => {
+    const { readFileSync } = await import('node:fs');
+    for (const file of ['dist/leadscore.js', 'dist/leadscore.lite.js']) {
+      const code = readFileSync(file, 'utf8');
+      assert.ok(!code.includes('did you mean'), file);
+      assert.ok(!code.includes('IndexedDB unavailable'), file);
+    }
+    assert.ok(readFileSync('dist/leadscore.debug.js', 'utf8').includes('did you mean'));
   });
 
   it('adds no enumerable global but window.leadscore and leaves prototypes alone', async () => {
