@@ -290,6 +290,31 @@ describe('default ecommerce model', () => {
     expect(record.visits).toBe(2);
   });
 
+  it('computes the README worked example exactly', () => {
+    const monday = Date.UTC(2026, 0, 5, 10);
+    const thursday = monday + 3 * DAY_MS;
+    const first = run(m, [sig('page_view', monday, { path: '/' })]).record;
+    const { record, crossed } = run(
+      m,
+      [
+        sig('page_view', thursday, { path: '/products/blue-mug' }),
+        sig('view_item', thursday, { item_id: 'blue-mug' }),
+        sig('add_to_cart', thursday, { item_id: 'blue-mug' }),
+        sig('page_view', thursday, { path: '/cart' }),
+      ],
+      first,
+    );
+    expect(toVisitorState(record, m, { now: thursday, storage: 'memory' }).score).toBe(52.86);
+    expect(crossed).toHaveLength(1);
+    const noReturn = run(m, [
+      sig('page_view', thursday, { path: '/products/blue-mug' }),
+      sig('view_item', thursday),
+      sig('add_to_cart', thursday),
+      sig('page_view', thursday, { path: '/cart' }),
+    ]).record;
+    expect(scoreAt(noReturn, m, thursday)).toBe(42);
+  });
+
   it('does not qualify the same path without the return visit', () => {
     const { crossed } = run(m, [
       sig('page_view', T0, { path: '/products/blue-mug' }),
