@@ -37,6 +37,8 @@ export interface Options {
   rules?: Rule[];
   /** Keep the default ecommerce rules (default true). */
   defaultRules?: boolean | string;
+  /** Count `location.hash` changes as page views, for hash-routed single-page apps (default false). */
+  hashChange?: boolean | string;
 }
 
 export interface Config {
@@ -49,6 +51,7 @@ export interface Config {
   captureEmail: boolean;
   retentionDays: number;
   respectPrivacySignals: boolean;
+  hashChange: boolean;
 }
 
 export interface ConfigProblem {
@@ -84,6 +87,7 @@ const OPTION_NAMES: readonly (keyof Options)[] = [
   'respectPrivacySignals',
   'rules',
   'defaultRules',
+  'hashChange',
 ];
 
 const CONSENT_MODES: readonly ConsentMode[] = ['auto', 'granted', 'required'];
@@ -282,6 +286,7 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
     captureEmail: false,
     retentionDays: 180,
     respectPrivacySignals: true,
+    hashChange: false,
   };
   const model = config.model as { -readonly [K in keyof ScoringModel]: ScoringModel[K] };
 
@@ -336,6 +341,7 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   booleanOption('allowAutomation', (value) => (config.allowAutomation = value));
   booleanOption('captureEmail', (value) => (config.captureEmail = value));
   booleanOption('respectPrivacySignals', (value) => (config.respectPrivacySignals = value));
+  booleanOption('hashChange', (value) => (config.hashChange = value));
 
   if (has('consent')) {
     const consent = String(options.consent).trim().toLowerCase() as ConsentMode;

@@ -1,4 +1,4 @@
-import { onPageView } from './capture/pageview';
+import { installCapture } from './capture/index';
 import { parseConfig, type Config, type ConfigProblem, type Options } from './config';
 import { newRecord, parseRecord, MAX_TRAITS, type VisitorRecord } from './engine/record';
 import { applySignals, DAY_MS, toVisitorState, type Crossing, type RuleHit } from './engine/score';
@@ -231,14 +231,18 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     schedule();
   };
 
+  const capture = deps.capture === false ? null : installCapture({ emit: guard(record), hashChange: config.hashChange, guard });
   const onHide = guard((): void => {
     if (document.visibilityState === 'hidden') void flush();
   });
-  const onPageHide = guard(() => void flush());
+  const onPageHide = guard(() => {
+    // A form post or link that is taking the visitor away is recorded before the page goes.
+    capture?.settle();
+    void flush();
+  });
   const options = { capture: true, passive: true } as const;
   document.addEventListener('visibilitychange', onHide, options);
   window.addEventListener('pagehide', onPageHide, options);
-  const stopCapture = deps.capture === false ? noop : onPageView(guard(record));
 
   async function forget(): Promise<void> {
     pendingSignals = [];
@@ -314,7 +318,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       if (destroyed) return;
       void flush();
       destroyed = true;
-      stopCapture();
+      capture?.stop();
       document.removeEventListener('visibilitychange', onHide, options);
       window.removeEventListener('pagehide', onPageHide, options);
     }),

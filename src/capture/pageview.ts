@@ -1,4 +1,5 @@
 import type { Props } from '../types';
+import { listen } from './dom';
 
 export type Emit = (name: string, props: Props) => void;
 
@@ -11,15 +12,73 @@ export function whenActivated(callback: () => void): () => void {
     callback();
     return () => undefined;
   }
-  const listener = (): void => {
-    document.removeEventListener('prerenderingchange', listener);
+  const stop = listen(document, 'prerenderingchange', () => {
+    stop();
     callback();
-  };
-  document.addEventListener('prerenderingchange', listener);
-  return () => document.removeEventListener('prerenderingchange', listener);
+  });
+  return stop;
 }
 
-/** Emits `page_view` for the current page. Issue #3 adds SPA navigations. */
-export function onPageView(emit: Emit): () => void {
-  return whenActivated(() => emit('page_view', { path: location.pathname }));
+const HOOKED = Symbol.for('leadscore.history');
+
+export interface PageViewOptions {
+  /** Count a change of `location.hash` as a page view (hash-routed single-page apps). */
+  hashChange: boolean;
+  /** Called with each counted page view's URL (after emit). */
+  onView: (url: URL, initial: boolean) => void;
+}
+
+/**
+ * `page_view` on load (after prerender activation), on every single-page-app navigation and on a
+ * back/forward-cache restore. A navigation counts when the path changes (or the hash, if
+ * configured), so duplicate notifications (a host wrapper calling pushState twice, replaceState of
+ * the same path, popstate after pushState) never double-count. Same-document navigations are
+ * observed through the Navigation API where the browser has it; elsewhere `history.pushState` and
+ * `replaceState` are wrapped once (original called first, its result returned).
+ */
+export function onPageViews(emit: Emit, options: PageViewOptions): () => void {
+  let last = '';
+  const key = (): string => location.pathname + (options.hashChange ? location.hash : '');
+  const view = (force: boolean, initial = false): void => {
+    if (!force && key() === last) return;
+    last = key();
+    emit('page_view', { path: location.pathname });
+    options.onView(new URL(location.href), initial);
+  };
+  const check = (): void => view(false);
+  const stops: (() => void)[] = [];
+
+  stops.push(
+    whenActivated(() => {
+      view(true, true);
+      const navigation = (window as unknown as { navigation?: EventTarget }).navigation;
+      if (navigation && typeof navigation.addEventListener === 'function') {
+        stops.push(listen(navigation, 'currententrychange', check));
+      } else {
+        for (const method of ['pushState', 'replaceState'] as const) {
+          const original = history[method] as History['pushState'] & { [HOOKED]?: boolean };
+          if (original[HOOKED]) continue;
+          const wrapper = function (this: History, ...args: Parameters<History['pushState']>) {
+            const result = original.apply(this, args);
+            try {
+              check();
+            } catch {
+              // The host's navigation must never fail because of us.
+            }
+            return result;
+          };
+          (wrapper as typeof original)[HOOKED] = true;
+          history[method] = wrapper;
+          // Unwrapping could drop a host wrapper installed after ours; the wrapper just checks a path.
+        }
+      }
+      stops.push(listen(window, 'popstate', check), listen(window, 'hashchange', check));
+      stops.push(
+        listen(window, 'pageshow', (event) => {
+          if ((event as PageTransitionEvent).persisted) view(true);
+        }),
+      );
+    }),
+  );
+  return () => stops.forEach((stop) => stop());
 }

@@ -32,7 +32,7 @@ export function defaultRules(highValuePaths: readonly string[] = DEFAULT_HIGH_VA
     { id: 'high_value_page', signal: 'page_view', points: 12, match: { path: [...highValuePaths] }, max: 2, per: 'session' },
     { id: 'view_item', signal: 'view_item', points: 8, max: 3, per: 'session' },
     { id: 'repeat_visit', signal: 'repeat_visit', points: 10, max: 1, per: 'day' },
-    { id: 'engaged_time', signal: 'engaged_time', points: 1, max: 10, per: 'session' },
+    { id: 'engaged_time', signal: 'engaged_time', points: 1, match: { seconds: { gte: 15 } }, max: 10, per: 'session' },
     { id: 'add_to_cart', signal: 'add_to_cart', points: 20, max: 2, per: 'session' },
     { id: 'add_to_wishlist', signal: 'add_to_wishlist', points: 6, max: 2, per: 'session' },
     { id: 'begin_checkout', signal: 'begin_checkout', points: 25, max: 1, per: 'session' },

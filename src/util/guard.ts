@@ -32,20 +32,24 @@ function swallow(error: unknown): void {
  * Runs `fn`; a throw returns `fallback`, a returned promise that rejects resolves to `fallback`.
  * Promises from the host page are never awaited here: only values the snippet produced.
  */
-export function guard<A extends unknown[], R>(fn: (...args: A) => R, fallback?: R): (...args: A) => R {
-  return function (this: unknown, ...args: A): R {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function guard<F extends (...args: any[]) => any>(fn: F, fallback?: ReturnType<F>): F {
+  return function (this: unknown, ...args: Parameters<F>): ReturnType<F> {
     try {
       const result = fn.apply(this, args);
       if (result instanceof Promise) {
         return result.catch((error: unknown) => {
           swallow(error);
           return fallback;
-        }) as R;
+        }) as ReturnType<F>;
       }
       return result;
     } catch (error) {
       swallow(error);
-      return fallback as R;
+      return fallback as ReturnType<F>;
     }
-  };
+  } as F;
 }
+
+/** The guard's type, for modules that receive it (capture) instead of importing it. */
+export type Guard = typeof guard;

@@ -1,0 +1,113 @@
+import type { Guard } from '../util/guard';
+import type { Props } from '../types';
+import { toNumber } from './dom';
+import type { ActionMerger } from './merge';
+
+/** GA4 recommended events we score, and the Universal Analytics names old plugins still push. */
+const EVENTS: Record<string, string> = {
+  add_to_cart: 'add_to_cart',
+  addToCart: 'add_to_cart',
+  'eec.addToCart': 'add_to_cart',
+  view_item: 'view_item',
+  detail: 'view_item',
+  'eec.detail': 'view_item',
+  begin_checkout: 'begin_checkout',
+  checkout: 'begin_checkout',
+  'eec.checkout': 'begin_checkout',
+  purchase: 'purchase',
+  'eec.purchase': 'purchase',
+  add_to_wishlist: 'add_to_wishlist',
+  sign_up: 'sign_up',
+  generate_lead: 'generate_lead',
+};
+
+type Entry = Record<string, unknown>;
+const HOOKED = Symbol.for('leadscore.dataLayer');
+
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 100) : undefined;
+
+/** Item details from a GA4 `ecommerce.items[0]` or a UA `ecommerce.<action>.products[0]`. */
+function itemProps(ecommerce: Entry | undefined): Props {
+  const props: Props = {};
+  if (!ecommerce || typeof ecommerce !== 'object') return props;
+  let item = (Array.isArray(ecommerce.items) ? ecommerce.items[0] : undefined) as Entry | undefined;
+  if (!item) {
+    for (const action of ['add', 'detail', 'checkout', 'purchase']) {
+      const products = (ecommerce[action] as Entry | undefined)?.products;
+      if (Array.isArray(products)) item = products[0] as Entry;
+    }
+  }
+  const id = str(item?.item_id ?? item?.id);
+  const variant = str(item?.item_variant ?? item?.variant);
+  const quantity = toNumber(item?.quantity);
+  const price = toNumber(item?.price);
+  const currency = str(ecommerce.currency ?? ecommerce.currencyCode);
+  const value = toNumber(ecommerce.value);
+  if (id) props.item_id = id;
+  if (variant) props.variant = variant;
+  if (quantity !== undefined) props.quantity = quantity;
+  if (price !== undefined) props.price = price;
+  if (currency) props.currency = currency;
+  if (value !== undefined) props.value = value;
+  return props;
+}
+
+/**
+ * Reads one dataLayer entry: an object `{ event, ecommerce }` (GTM, GA4 or UA shape) or a gtag()
+ * Arguments object `['event', name, params]`. Returns the signal and props, or null.
+ */
+export function parseDataLayerEntry(entry: unknown): { signal: string; props: Props } | null {
+  if (!entry || typeof entry !== 'object') return null;
+  const list = entry as ArrayLike<unknown> & Entry;
+  if (typeof list.length === 'number' && list[0] === 'event' && typeof list[1] === 'string') {
+    const signal = EVENTS[list[1]];
+    return signal ? { signal, props: itemProps(list[2] as Entry) } : null;
+  }
+  const signal = typeof list.event === 'string' ? EVENTS[list.event] : undefined;
+  return signal ? { signal, props: itemProps(list.ecommerce as Entry) } : null;
+}
+
+/**
+ * Follows `window.dataLayer`: the entries already there (pushed before we loaded) and every later
+ * push. Hooking `push` is unavoidable (no event exists); the hook calls the original first and
+ * returns its result, keeps whatever wrapper the host installed, and is installed once per array.
+ * `check()` reads entries that arrived without passing through it and hooks a replaced array.
+ */
+export function onDataLayer(merger: ActionMerger, guard: Guard) {
+  const seen = new WeakSet<object>();
+  const read = guard((entry: unknown): void => {
+    if (!entry || typeof entry !== 'object' || seen.has(entry)) return;
+    seen.add(entry);
+    const parsed = parseDataLayerEntry(entry);
+    if (parsed) merger.observe({ signal: parsed.signal, props: parsed.props, kind: 'confirm' });
+  });
+
+  let hooked: unknown[] | undefined;
+  let stopped = false;
+  const check = (): void => {
+    const layer = (window as unknown as { dataLayer?: unknown }).dataLayer;
+    if (stopped || !Array.isArray(layer)) return;
+    const push = layer.push as ((...items: unknown[]) => number) & { [HOOKED]?: boolean };
+    for (const entry of layer) read(entry);
+    // One wrapper per array. If the page later replaces push without chaining ours, the entries are
+    // still read here on the next check (each interaction and page view), so nothing is missed.
+    if (layer === hooked || push[HOOKED]) return;
+    hooked = layer;
+    const wrapper = function (this: unknown, ...items: unknown[]): number {
+      const result = push.apply(this, items);
+      if (!stopped) for (const item of items) read(item);
+      return result;
+    };
+    (wrapper as typeof push)[HOOKED] = true;
+    layer.push = wrapper;
+  };
+  check();
+  return {
+    check,
+    stop: () => {
+      // The wrapper stays (removing it could drop a host wrapper installed after ours); it goes idle.
+      stopped = true;
+    },
+  };
+}

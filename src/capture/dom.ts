@@ -1,0 +1,67 @@
+/** Small DOM readers shared by the detectors. Read-only: nothing here changes the page. */
+
+const CONTROL = 'button,a[href],input[type=submit],input[type=button],input[type=image],[role=button],[role=link]';
+
+/** The interactive control an event started on, if any. */
+export function closestControl(target: EventTarget | null): HTMLElement | null {
+  return target instanceof Element ? (target.closest(CONTROL) as HTMLElement | null) : null;
+}
+
+/** The control's accessible text, lower-cased and collapsed (aria-label, text, value, title). */
+export function controlText(element: Element): string {
+  const text =
+    element.getAttribute('aria-label') ||
+    (element instanceof HTMLInputElement ? element.value : element.textContent) ||
+    element.getAttribute('title') ||
+    '';
+  return text.replace(/\s+/g, ' ').trim().toLowerCase().slice(0, 100);
+}
+
+export const isDisabled = (element: Element): boolean =>
+  (element as HTMLButtonElement).disabled === true || element.getAttribute('aria-disabled') === 'true';
+
+/** A link's same-document URL, or null for links that do not navigate to a URL. */
+export function linkUrl(element: Element): URL | null {
+  const href = element instanceof HTMLAnchorElement ? element.href : '';
+  if (!href) return null;
+  try {
+    const url = new URL(href, location.href);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The value of the first named control of a form, including controls associated with `form=`. */
+export function fieldValue(form: HTMLFormElement, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const field = form.elements.namedItem(name);
+    const element = (field instanceof RadioNodeList ? field[0] : field) as HTMLInputElement | null;
+    // Only product fields are read (ids, variant, quantity): never what the visitor typed elsewhere.
+    if (element && typeof element.value === 'string' && element.value !== '') return element.value.slice(0, 100);
+  }
+  return undefined;
+}
+
+/** Reads `data-leadscore-*` attributes (except `-event`) as signal props. */
+export function declaredProps(element: Element): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const attribute of Array.from(element.attributes)) {
+    const name = attribute.name;
+    if (name.startsWith('data-leadscore-') && name !== 'data-leadscore-event') props[name.slice(15).replace(/-/g, '_')] = attribute.value;
+  }
+  return props;
+}
+
+/** Numbers from the page arrive as text: "1,299.00", "24". Null when not a finite number. */
+export function toNumber(value: unknown): number | undefined {
+  const number = typeof value === 'number' ? value : typeof value === 'string' ? parseFloat(value.replace(/,(?=\d{3}\b)/g, '')) : NaN;
+  return Number.isFinite(number) ? number : undefined;
+}
+
+/** Registers a passive capture-phase listener; returns the unsubscribe. */
+export function listen(target: EventTarget, type: string, listener: (event: Event) => void): () => void {
+  const options = { capture: true, passive: true };
+  target.addEventListener(type, listener, options);
+  return () => target.removeEventListener(type, listener, options);
+}

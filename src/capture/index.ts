@@ -1,0 +1,96 @@
+import type { Guard } from '../util/guard';
+import type { Props } from '../types';
+import { listen } from './dom';
+import { onEngagedTime } from './engaged';
+import { onDataLayer } from './datalayer';
+import { onInteractions } from './interactions';
+import { createActionMerger } from './merge';
+import { observePage, readProduct } from './page';
+import { onPageViews } from './pageview';
+import { onCartRequests, onPlatformEvents } from './platforms';
+
+export interface CaptureOptions {
+  /** Receives every captured signal (already de-duplicated). */
+  emit: (name: string, props: Props) => void;
+  hashChange: boolean;
+  /** The tracker's guard: every listener and callback of ours runs behind it. */
+  guard: Guard;
+}
+
+export interface Capture {
+  /** The page is being left: pending trusted actions are emitted now. */
+  settle(): void;
+  stop(): void;
+}
+
+/** SPA frameworks render the new route after the history change; product markup comes a moment later. */
+const ROUTE_RENDER_MS = 600;
+
+/** Installs every automatic detector. Each is independent; one failing never stops the others. */
+export function installCapture(options: CaptureOptions): Capture {
+  const { guard } = options;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const later = (callback: () => void, ms: number): void => {
+    const timer = setTimeout(
+      guard(() => {
+        timers.delete(timer);
+        callback();
+      }),
+      ms,
+    );
+    timers.add(timer);
+  };
+  const merger = createActionMerger({
+    emit: options.emit,
+    now: Date.now,
+    setTimer: (callback, ms) => setTimeout(guard(callback), ms),
+    clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+  });
+  const stops: (() => void)[] = [merger.stop];
+  const install = (start: () => (() => void) | void): void => {
+    const stop = guard(start)();
+    if (stop) stops.push(stop);
+  };
+
+  let dataLayer: ReturnType<typeof onDataLayer> | undefined;
+  let platforms: ReturnType<typeof onPlatformEvents> | undefined;
+  const recheck = (): void => {
+    dataLayer?.check();
+    platforms?.hook();
+  };
+  install(() => {
+    dataLayer = onDataLayer(merger, guard);
+    return dataLayer.stop;
+  });
+  install(() => {
+    platforms = onPlatformEvents(merger, guard);
+    return platforms.stop;
+  });
+  install(() => onCartRequests(merger));
+  install(() => onInteractions({ merger, readProduct: () => readProduct() ?? {}, onInteraction: guard(recheck) }));
+  install(() => onEngagedTime(guard(options.emit)));
+  install(() =>
+    onPageViews(guard(options.emit), {
+      hashChange: options.hashChange,
+      onView: guard((url: URL, initial: boolean) => {
+        const inspect = (): void => {
+          recheck();
+          observePage(merger, url);
+        };
+        if (!initial) later(inspect, ROUTE_RENDER_MS);
+        else if (document.readyState === 'loading') stops.push(listen(document, 'DOMContentLoaded', guard(inspect)));
+        else inspect();
+      }),
+    }),
+  );
+  // Late globals: Magento loads jQuery through RequireJS after the page; GTM replaces dataLayer.push.
+  install(() => listen(window, 'load', guard(() => (recheck(), later(recheck, 2000)))));
+
+  return {
+    settle: guard(() => merger.settle()),
+    stop: guard(() => {
+      for (const timer of timers) clearTimeout(timer);
+      stops.forEach((stop) => stop());
+    }),
+  };
+}

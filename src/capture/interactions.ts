@@ -1,0 +1,151 @@
+import type { Props } from '../types';
+import { closestControl, controlText, declaredProps, fieldValue, isDisabled, linkUrl, listen, toNumber } from './dom';
+import type { ActionMerger, Trace } from './merge';
+
+/** English plus the most common storefront locales; wording the plain-store fallback accepts as a cart add. */
+const ADD_TEXT =
+  /\b(add(ing)? to (the )?(shopping )?(cart|bag|basket|trolley)|in den warenkorb|ajouter au panier|añadir al carrito|aggiungi al carrello|in winkelwagen)\b/;
+/** Controls that mention the cart but are not cart adds. */
+const NOT_CART = /wish ?list|compare|favou?rite|registry|notify|save for later|remove/;
+const CHECKOUT_TEXT = /^(proceed to |go to |secure )?check ?out\b/;
+const WISHLIST = /wish ?list/;
+const DOCUMENT = /\.(pdf|docx?|xlsx?|pptx?|csv|zip|rar|7z|txt|rtf|odt|ods|odp|epub|dmg|exe|msi|apk)$/i;
+
+/** Platform add-to-cart forms (storefronts.md): Shopify, Magento, BigCommerce, WooCommerce classic, PrestaShop. */
+const CART_FORM =
+  'form[action*="/cart/add"],form[data-type="add-to-cart-form"],form[action*="/checkout/cart/add"],form[data-role=tocart-form],form[data-cart-item-add],form#add-to-cart-or-refresh';
+/** Platform add-to-cart controls that are not submit buttons of such a form. */
+const CART_CONTROL =
+  '.ajax_add_to_cart,a.add_to_cart_button,[data-button-action="add-to-cart"],[data-button-type="add-cart"],a[href*="cart.php?action=add"],a[href*="add-to-cart="]';
+/** Look like cart buttons but open a product page or a picker. */
+const NOT_CART_CONTROL = '.product_type_variable,.product_type_grouped,.product_type_external,[name=plus],[name=minus]';
+const CHECKOUT_CONTROL = '[name=checkout],.checkout-button,[data-role=proceed-to-checkout],a[href*="/checkout"]';
+const WISHLIST_CONTROL = '.add_to_wishlist,[data-action="add-to-wishlist"],[class*="wishlist" i]';
+
+const isCartForm = (form: HTMLFormElement): boolean =>
+  form.matches(CART_FORM) || (form.matches('form.cart') && !!form.querySelector('[name="add-to-cart"]'));
+
+function cartFormProps(form: HTMLFormElement): Props {
+  const props: Props = {};
+  const item = fieldValue(form, ['product-id', 'add-to-cart', 'product', 'product_id', 'id_product']) ?? form.getAttribute('data-product-sku');
+  const variant = fieldValue(form, ['id', 'variation_id', 'selected_configurable_option', 'id_product_attribute']);
+  const quantity = toNumber(fieldValue(form, ['quantity', 'qty', 'qty[]']));
+  if (item) props.item_id = item;
+  if (variant) props.variant = variant;
+  if (quantity !== undefined) props.quantity = quantity;
+  return props;
+}
+
+function controlProps(control: HTMLElement): Props {
+  const props: Props = {};
+  const url = linkUrl(control);
+  const item =
+    control.getAttribute('data-product_id') ??
+    control.getAttribute('data-entity-id') ??
+    url?.searchParams.get('add-to-cart') ??
+    url?.searchParams.get('product_id');
+  const sku = control.getAttribute('data-product_sku');
+  const quantity = toNumber(control.getAttribute('data-quantity'));
+  if (item) props.item_id = item;
+  if (sku) props.sku = sku;
+  if (quantity !== undefined) props.quantity = quantity;
+  return props;
+}
+
+/** Classifies a form by what it contains, never by what the visitor typed into it. */
+export function classifyForm(form: HTMLFormElement): { signal: string; props: Props } {
+  const has = (selector: string): boolean => !!form.querySelector(selector);
+  const email = has('input[type=email],input[autocomplete~=email],input[name*=email i]');
+  const passwords = form.querySelectorAll('input[type=password]').length;
+  const fields = form.querySelectorAll('input:not([type=hidden]):not([type=submit]):not([type=button]),select,textarea').length;
+  if (has('input[type=search]') || form.getAttribute('role') === 'search' || (fields === 1 && has('input[name=q],input[name=s]')))
+    return { signal: 'form_submit', props: { form: 'search' } };
+  if (passwords) {
+    // Two password fields or more than email + password: a registration; otherwise a login.
+    return passwords > 1 || fields > 3 ? { signal: 'sign_up', props: { form: 'account' } } : { signal: 'form_submit', props: { form: 'login' } };
+  }
+  if (email) return has('textarea') ? { signal: 'generate_lead', props: { form: 'contact' } } : { signal: 'sign_up', props: { form: 'newsletter' } };
+  return { signal: 'form_submit', props: { form: 'other' } };
+}
+
+export interface InteractionOptions {
+  merger: ActionMerger;
+  /** Product details of the current page (price, currency) to enrich cart adds. */
+  readProduct: () => Props;
+  /** Called on every interaction: lets the dataLayer hook check it is still in place. */
+  onInteraction: () => void;
+}
+
+/**
+ * One click and one submit listener (capture phase, passive) for every click- and form-based
+ * signal: declarative markup, cart adds, checkout starts, wishlist adds, downloads and forms.
+ * Whether the page prevented the default is read after the event has finished dispatching: a form
+ * post or link that navigates is `done` (it will not report an outcome); one the page handles itself
+ * stays an `intent` until its network request or platform event tells the outcome.
+ */
+export function onInteractions(options: InteractionOptions): () => void {
+  const { merger } = options;
+
+  function observe(event: Event, trace: Trace): void {
+    merger.observe(trace);
+    if (trace.kind === 'intent') {
+      setTimeout(() => {
+        if (!event.defaultPrevented) merger.observe({ ...trace, kind: 'done' });
+      }, 0);
+    }
+  }
+
+  function cartTrace(props: Props, trusted: boolean): Trace {
+    return { signal: 'add_to_cart', props: { ...options.readProduct(), ...props }, kind: 'intent', trusted };
+  }
+
+  const onClick = (event: Event): void => {
+    options.onInteraction();
+    const target = event.target as Element | null;
+    const declared = target instanceof Element ? target.closest('[data-leadscore-event]') : null;
+    if (declared && !(declared instanceof HTMLFormElement)) {
+      const signal = declared.getAttribute('data-leadscore-event')!;
+      return merger.observe({ signal, props: declaredProps(declared), kind: 'confirm' });
+    }
+    const control = closestControl(target);
+    if (!control || isDisabled(control) || control.matches(NOT_CART_CONTROL)) return;
+    const url = linkUrl(control);
+    if ((url && DOCUMENT.test(url.pathname)) || control.hasAttribute("download")) {
+      const extension = (url?.pathname.match(/\.(\w+)$/)?.[1] ?? '').toLowerCase();
+      return merger.observe({ signal: 'file_download', props: { path: url?.pathname ?? '', ext: extension }, kind: 'done' });
+    }
+    // Submit buttons of a form are handled on submit, which fires only if the form is valid.
+    const form = (control as HTMLButtonElement).form;
+    if (form && (control as HTMLButtonElement).type === 'submit') return;
+    const text = controlText(control);
+    if (control.matches(WISHLIST_CONTROL) || WISHLIST.test(text)) {
+      return observe(event, { signal: 'add_to_wishlist', props: controlProps(control), kind: 'intent', trusted: true });
+    }
+    if (control.matches(CART_CONTROL)) return observe(event, cartTrace(controlProps(control), true));
+    if (control.matches(CHECKOUT_CONTROL) || CHECKOUT_TEXT.test(text)) {
+      return observe(event, { signal: 'begin_checkout', props: {}, kind: 'intent', trusted: true });
+    }
+    if (ADD_TEXT.test(text) && !NOT_CART.test(text)) observe(event, cartTrace(controlProps(control), false));
+  };
+
+  const onSubmit = (event: Event): void => {
+    options.onInteraction();
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    const submitter = (event as SubmitEvent).submitter ?? null;
+    if (form.hasAttribute('data-leadscore-event')) {
+      return merger.observe({ signal: form.getAttribute('data-leadscore-event')!, props: declaredProps(form), kind: 'confirm' });
+    }
+    if (isCartForm(form)) return observe(event, cartTrace(cartFormProps(form), true));
+    const submitterText = submitter ? controlText(submitter) : '';
+    if (submitter?.matches(CHECKOUT_CONTROL) || /\/checkout\b/.test(form.action) || CHECKOUT_TEXT.test(submitterText)) {
+      return observe(event, { signal: 'begin_checkout', props: {}, kind: 'intent', trusted: true });
+    }
+    if (ADD_TEXT.test(submitterText) && !NOT_CART.test(submitterText)) return observe(event, cartTrace(cartFormProps(form), false));
+    const { signal, props } = classifyForm(form);
+    observe(event, { signal, props, kind: 'intent', trusted: true });
+  };
+
+  const stops = [listen(document, 'click', onClick), listen(document, 'submit', onSubmit)];
+  return () => stops.forEach((stop) => stop());
+}

@@ -1,0 +1,126 @@
+import type { Props } from '../types';
+
+/**
+ * How a trace of a user action relates to its outcome:
+ * - `intent`: the visitor started it (clicked an add button, submitted an AJAX form); wait for the outcome;
+ * - `confirm`: it succeeded (2xx cart response, platform event, dataLayer push, declarative markup);
+ * - `fail`: it failed (4xx, e.g. sold out): a pending intent is dropped;
+ * - `done`: it cannot fail from here on (a form post or link that navigates away): emit now.
+ */
+export type TraceKind = 'intent' | 'confirm' | 'fail' | 'done';
+
+export interface Trace {
+  signal: string;
+  props: Props;
+  kind: TraceKind;
+  /**
+   * For `intent`: emit anyway if no outcome arrives before the deadline (a known platform control whose
+   * outcome we may not see). The plain-store text fallback sets false: unconfirmed, it never counts.
+   */
+  trusted?: boolean;
+}
+
+export interface MergerOptions {
+  emit: (signal: string, props: Props) => void;
+  now: () => number;
+  setTimer: (callback: () => void, ms: number) => unknown;
+  clearTimer: (timer: unknown) => void;
+}
+
+/** How long an intent waits for its outcome (a slow AJAX add) before it is settled. */
+export const INTENT_TIMEOUT_MS = 8000;
+/** After an action is emitted, further traces of the same signal and item within this time are the same action. */
+export const ABSORB_MS = 3000;
+
+interface Action {
+  signal: string;
+  props: Props;
+  trusted: boolean;
+  emittedAt?: number;
+  timer?: unknown;
+}
+
+/** Product identity for merging: two traces of different items are different actions. */
+const ITEM_KEYS = ['item_id', 'variant'] as const;
+function sameItem(a: Props, b: Props): boolean {
+  return ITEM_KEYS.every((key) => a[key] === undefined || b[key] === undefined || a[key] === b[key]);
+}
+
+/**
+ * The one de-duplication mechanism for automatic capture. Every detector (clicks, submits, network
+ * entries, jQuery and DOM events, dataLayer pushes, markup) reports traces here; one user action
+ * yields one signal however many traces it leaves, and only once it is known to have succeeded
+ * (or cannot be known to have failed). Explicit `track()` calls never come through here.
+ */
+export function createActionMerger(options: MergerOptions) {
+  let actions: Action[] = [];
+
+  const find = (trace: Trace, pending: boolean): Action | undefined =>
+    actions.find(
+      (action) =>
+        action.signal === trace.signal &&
+        (action.emittedAt === undefined) === pending &&
+        (pending || options.now() - action.emittedAt! <= ABSORB_MS) &&
+        sameItem(action.props, trace.props),
+    );
+
+  const fire = (action: Action): void => {
+    if (action.emittedAt !== undefined) return;
+    options.clearTimer(action.timer);
+    action.emittedAt = options.now();
+    options.emit(action.signal, { ...action.props });
+  };
+
+  const prune = (): void => {
+    const time = options.now();
+    actions = actions.filter((action) => action.emittedAt === undefined || time - action.emittedAt <= ABSORB_MS);
+  };
+
+  return {
+    observe(trace: Trace): void {
+      prune();
+      const pending = find(trace, true);
+      if (pending) Object.assign(pending.props, { ...trace.props, ...pending.props });
+      if (trace.kind === 'fail') {
+        if (pending) {
+          options.clearTimer(pending.timer);
+          actions = actions.filter((action) => action !== pending);
+        }
+        return;
+      }
+      if (pending) {
+        if (trace.kind !== 'intent') fire(pending);
+        else pending.trusted ||= trace.trusted === true;
+        return;
+      }
+      const emitted = find(trace, false);
+      if (emitted) {
+        Object.assign(emitted.props, { ...trace.props, ...emitted.props });
+        return;
+      }
+      const action: Action = { signal: trace.signal, props: { ...trace.props }, trusted: trace.trusted === true };
+      actions.push(action);
+      if (trace.kind === 'intent') {
+        action.timer = options.setTimer(() => {
+          if (action.trusted) fire(action);
+          else actions = actions.filter((other) => other !== action);
+        }, INTENT_TIMEOUT_MS);
+      } else {
+        fire(action);
+      }
+    },
+
+    /** The page is being left: trusted intents are emitted now, before the page goes. */
+    settle(): void {
+      for (const action of actions) if (action.emittedAt === undefined && action.trusted) fire(action);
+    },
+
+    /** Drops pending intents and timers (destroy). */
+    stop(): void {
+      for (const action of actions) options.clearTimer(action.timer);
+      actions = [];
+    },
+  };
+}
+
+export type ActionMerger = ReturnType<typeof createActionMerger>;

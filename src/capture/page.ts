@@ -1,0 +1,96 @@
+import type { Props } from '../types';
+import { toNumber } from './dom';
+import type { ActionMerger } from './merge';
+
+type Json = Record<string, unknown>;
+
+/** Finds a schema.org Product in the page's JSON-LD (top level, arrays and `@graph`). */
+function findProduct(value: unknown, depth = 0): Json | null {
+  if (!value || typeof value !== 'object' || depth > 4) return null;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = findProduct(item, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
+  const node = value as Json;
+  const type = node['@type'];
+  if (type === 'Product' || (Array.isArray(type) && type.includes('Product'))) return node;
+  return findProduct(node['@graph'], depth + 1);
+}
+
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 100) : undefined;
+
+/**
+ * The current page's product, if it is a product page: JSON-LD `Product`, Shopify's
+ * `ShopifyAnalytics.meta`, or platform page markers (WooCommerce, Magento, BigCommerce, PrestaShop,
+ * `og:type`). Null on other pages.
+ */
+export function readProduct(): Props | null {
+  const props: Props = {};
+  for (const script of Array.from(document.querySelectorAll('script[type="application/ld+json"]')).slice(0, 10)) {
+    let product: Json | null = null;
+    try {
+      product = findProduct(JSON.parse(script.textContent ?? ''));
+    } catch {
+      continue; // A page's broken JSON-LD is its own business.
+    }
+    if (!product) continue;
+    const offers = (Array.isArray(product.offers) ? product.offers[0] : product.offers) as Json | undefined;
+    const id = str(product.sku ?? product.productID ?? product.mpn);
+    const price = toNumber(offers?.price ?? offers?.lowPrice);
+    const currency = str(offers?.priceCurrency);
+    if (id) props.item_id = id;
+    if (price !== undefined) props.price = price;
+    if (currency) props.currency = currency;
+    return props;
+  }
+  const meta = (window as unknown as { ShopifyAnalytics?: { meta?: { product?: { id?: unknown }; page?: { pageType?: string }; currency?: unknown } } })
+    .ShopifyAnalytics?.meta;
+  if (meta?.product || meta?.page?.pageType === 'product') {
+    const id = str(meta.product?.id);
+    if (id) props.item_id = id;
+    const currency = str(meta.currency);
+    if (currency) props.currency = currency;
+    return props;
+  }
+  const marker = document.querySelector(
+    'body.single-product,body.catalog-product-view,body#product,.productView[data-entity-id],meta[property="og:type"][content="product"]',
+  );
+  if (!marker) return null;
+  const id = marker.getAttribute('data-entity-id') ?? document.querySelector('[data-product-sku]')?.getAttribute('data-product-sku');
+  if (id) props.item_id = id.slice(0, 100);
+  return props;
+}
+
+/** Click ids of the ad networks (Google, Meta, Microsoft, TikTok) and paid `utm_medium` values. */
+const CLICK_IDS = ['gclid', 'gbraid', 'wbraid', 'dclid', 'fbclid', 'msclkid', 'ttclid', 'li_fat_id'];
+const PAID_MEDIUM = /^(cpc|ppc|cpm|cpv|paid|paid[_-]?(search|social|media)|display|banner|retargeting|remarketing|sem)$/i;
+
+/** `ad_click` props when this URL is an ad landing, else null. */
+export function readAdClick(url: URL): Props | null {
+  const params = url.searchParams;
+  const clickId = CLICK_IDS.find((name) => params.has(name));
+  const medium = params.get('utm_medium') ?? '';
+  if (!clickId && !PAID_MEDIUM.test(medium)) return null;
+  const props: Props = { source: clickId ?? (params.get('utm_source') ?? 'utm').slice(0, 100) };
+  if (medium) props.medium = medium.slice(0, 100);
+  return props;
+}
+
+/** Order confirmation pages: Shopify, WooCommerce, Magento, BigCommerce, PrestaShop. */
+const THANK_YOU = /\/(checkouts?\/[^/]+\/thank[_-]you|thank[_-]you|order-received|checkout\/onepage\/success|order-confirmation|checkout\/order-confirmation)(\/|$)/i;
+
+/**
+ * What a page view says by itself: a product page (`view_item`), an ad landing (`ad_click`), an order
+ * confirmation (`purchase`). Called on load and after each SPA navigation.
+ */
+export function observePage(merger: ActionMerger, url: URL): void {
+  const product = readProduct();
+  if (product) merger.observe({ signal: 'view_item', props: product, kind: 'confirm' });
+  const ad = readAdClick(url);
+  if (ad) merger.observe({ signal: 'ad_click', props: ad, kind: 'confirm' });
+  if (THANK_YOU.test(url.pathname)) merger.observe({ signal: 'purchase', props: {}, kind: 'confirm' });
+}

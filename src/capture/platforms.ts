@@ -1,0 +1,110 @@
+import type { Guard } from '../util/guard';
+import type { Props } from '../types';
+import { listen } from './dom';
+import type { ActionMerger } from './merge';
+
+/**
+ * Cart-add endpoints by platform (storefronts.md): Shopify `/cart/add(.js)` (locale-prefixed too),
+ * WooCommerce `?wc-ajax=add_to_cart` and the Store API `cart/add-item`, Magento
+ * `/checkout/cart/add`, BigCommerce `/remote/v1/cart/add`.
+ */
+const CART_ADD_URL = /\/cart\/add(\.js)?\/?([?#]|$)|[?&]wc-ajax=add_to_cart\b|\/wc\/store(\/v1)?\/cart\/add-item|\/checkout\/cart\/add\b|\/remote\/v1\/cart\/add\b/;
+
+type PerformanceEntryWithStatus = PerformanceResourceTiming & { responseStatus?: number };
+
+/**
+ * Watches the page's own network requests passively (Resource Timing): a cart-add request that
+ * answered 2xx confirms an add, a 4xx (sold out, invalid variant) fails it. Browsers without
+ * `responseStatus` give no outcome: the request then confirms.
+ */
+export function onCartRequests(merger: ActionMerger): () => void {
+  if (typeof PerformanceObserver === 'undefined' || !PerformanceObserver.supportedEntryTypes?.includes('resource')) return () => undefined;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries() as PerformanceEntryWithStatus[]) {
+      if (entry.initiatorType !== 'fetch' && entry.initiatorType !== 'xmlhttprequest') continue;
+      if (!CART_ADD_URL.test(entry.name)) continue;
+      const status = entry.responseStatus ?? 0;
+      merger.observe({ signal: 'add_to_cart', props: {}, kind: status >= 400 ? 'fail' : 'confirm' });
+    }
+  });
+  observer.observe({ type: 'resource' });
+  return () => observer.disconnect();
+}
+
+interface JQueryLike {
+  (target: unknown): { on(events: string, handler: (...args: unknown[]) => void): unknown; off(events: string, handler: (...args: unknown[]) => void): unknown };
+  fn?: { jquery?: string };
+}
+interface PrestaShopLike {
+  on?: (event: string, handler: (event: unknown) => void) => void;
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 100) : undefined);
+
+/**
+ * Platform events that report a successful add: WooCommerce Blocks' DOM event, Shopify's standard
+ * storefront event, and, through the page's own jQuery (which may load late: Magento's RequireJS),
+ * WooCommerce's `added_to_cart` and Magento's `ajax:addToCart`; PrestaShop's `updateCart` with
+ * `linkAction: 'add-to-cart'`. jQuery's `.trigger()` dispatches no DOM event, hence the jQuery hook.
+ */
+export function onPlatformEvents(merger: ActionMerger, guard: Guard): {
+  stop: () => void;
+  /** Looks again for late globals (jQuery, prestashop); cheap, idempotent. */
+  hook: () => void;
+} {
+  const confirm = (props: Props): void => merger.observe({ signal: 'add_to_cart', props, kind: 'confirm' });
+  const stops: (() => void)[] = [
+    listen(document, 'wc-blocks_added_to_cart', () => confirm({})),
+    listen(document, 'shopify:cart:lines-update', (event) => {
+      const detail = (event as CustomEvent).detail as { action?: string } | undefined;
+      if (((event as unknown as { action?: string }).action ?? detail?.action) === 'add') confirm({});
+    }),
+  ];
+  const win = window as unknown as { jQuery?: JQueryLike; $?: JQueryLike; prestashop?: PrestaShopLike };
+  let jqueryHooked: JQueryLike | undefined;
+  let prestashopHooked = false;
+
+  const onWoo = guard((...args: unknown[]) => {
+    const button = args[3] as { attr?: (name: string) => unknown } | undefined;
+    const item = text(button?.attr?.('data-product_id'));
+    confirm(item ? { item_id: item } : {});
+  });
+  const onMagento = guard((...args: unknown[]) => {
+    const data = args[1] as { sku?: unknown; productIds?: unknown[] } | undefined;
+    const item = text(data?.productIds?.[0]) ?? text(data?.sku);
+    confirm(item ? { item_id: item } : {});
+  });
+
+  const hook = (): void => {
+    const jquery = [win.jQuery, win.$].find((candidate) => typeof candidate === 'function' && typeof candidate.fn?.jquery === 'string');
+    if (jquery && jquery !== jqueryHooked) {
+      jqueryHooked = jquery;
+      jquery(document).on('added_to_cart', onWoo);
+      jquery(document).on('ajax:addToCart', onMagento);
+      stops.push(() => {
+        jquery(document).off('added_to_cart', onWoo);
+        jquery(document).off('ajax:addToCart', onMagento);
+      });
+    }
+    const prestashop = win.prestashop;
+    if (!prestashopHooked && typeof prestashop?.on === 'function') {
+      prestashopHooked = true;
+      prestashop.on(
+        'updateCart',
+        guard((event: unknown) => {
+          const reason = (event as { reason?: { linkAction?: string; idProduct?: unknown; idProductAttribute?: unknown } })?.reason;
+          if (reason?.linkAction !== 'add-to-cart') return;
+          const props: Props = {};
+          const item = text(reason.idProduct);
+          const variant = text(reason.idProductAttribute);
+          if (item) props.item_id = item;
+          if (variant && variant !== '0') props.variant = variant;
+          confirm(props);
+        }),
+      );
+    }
+  };
+  hook();
+  return { stop: () => stops.forEach((stop) => stop()), hook };
+}
+

@@ -1,0 +1,148 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ABSORB_MS, createActionMerger, INTENT_TIMEOUT_MS, type Trace } from '../../src/capture/merge';
+import { parseDataLayerEntry } from '../../src/capture/datalayer';
+
+let time = 0;
+let timers: { at: number; callback: () => void; id: number }[] = [];
+let emitted: [string, Record<string, unknown>][] = [];
+function advance(ms: number): void {
+  time += ms;
+  for (const timer of timers.filter((t) => t.at <= time)) {
+    timers = timers.filter((t) => t !== timer);
+    timer.callback();
+  }
+}
+const merger = () =>
+  createActionMerger({
+    emit: (signal, props) => emitted.push([signal, props]),
+    now: () => time,
+    setTimer: (callback, ms) => {
+      const id = Math.random();
+      timers.push({ at: time + ms, callback, id });
+      return id;
+    },
+    clearTimer: (id) => (timers = timers.filter((t) => t.id !== id)),
+  });
+const add = (kind: Trace['kind'], props = {}, trusted = true): Trace => ({ signal: 'add_to_cart', props, kind, trusted });
+
+beforeEach(() => {
+  time = 1_000_000;
+  timers = [];
+  emitted = [];
+});
+
+describe('action merger: one action, one signal', () => {
+  it('emits an intent when its outcome confirms it, with the props of every trace', () => {
+    const m = merger();
+    m.observe(add('intent', { item_id: 'mug', quantity: 2 }));
+    expect(emitted).toEqual([]);
+    advance(300);
+    m.observe(add('confirm', { price: 24 }));
+    expect(emitted).toEqual([['add_to_cart', { item_id: 'mug', quantity: 2, price: 24 }]]);
+  });
+
+  it('absorbs every further trace of the same action (network, jQuery, DOM event, dataLayer)', () => {
+    const m = merger();
+    m.observe(add('intent', { item_id: 'mug' }));
+    m.observe(add('confirm'));
+    m.observe(add('confirm', { item_id: 'mug' }));
+    m.observe(add('confirm', { currency: 'EUR' }));
+    advance(ABSORB_MS - 1);
+    m.observe(add('confirm'));
+    expect(emitted).toHaveLength(1);
+  });
+
+  it('counts a second add after the absorb window', () => {
+    const m = merger();
+    m.observe(add('confirm'));
+    advance(ABSORB_MS + 1);
+    m.observe(add('confirm'));
+    expect(emitted).toHaveLength(2);
+  });
+
+  it('keeps adds of different items apart', () => {
+    const m = merger();
+    m.observe(add('confirm', { item_id: 'a' }));
+    m.observe(add('confirm', { item_id: 'b' }));
+    expect(emitted.map(([, props]) => props.item_id)).toEqual(['a', 'b']);
+  });
+
+  it('drops an intent whose request failed (sold out)', () => {
+    const m = merger();
+    m.observe(add('intent'));
+    m.observe(add('fail'));
+    advance(INTENT_TIMEOUT_MS * 2);
+    expect(emitted).toEqual([]);
+  });
+
+  it('emits a trusted intent without outcome at the deadline, and drops an untrusted one', () => {
+    const m = merger();
+    m.observe(add('intent', { item_id: 'known' }, true));
+    m.observe({ signal: 'add_to_cart', props: { item_id: 'guess' }, kind: 'intent', trusted: false });
+    advance(INTENT_TIMEOUT_MS);
+    expect(emitted).toEqual([['add_to_cart', { item_id: 'known' }]]);
+  });
+
+  it('emits at once an action that navigates away (done)', () => {
+    const m = merger();
+    m.observe(add('intent'));
+    m.observe(add('done'));
+    expect(emitted).toHaveLength(1);
+  });
+
+  it('settles trusted intents when the page is left', () => {
+    const m = merger();
+    m.observe(add('intent'));
+    m.observe({ signal: 'begin_checkout', props: {}, kind: 'intent', trusted: false });
+    m.settle();
+    expect(emitted.map(([signal]) => signal)).toEqual(['add_to_cart']);
+  });
+
+  it('never emits after stop', () => {
+    const m = merger();
+    m.observe(add('intent'));
+    m.stop();
+    advance(INTENT_TIMEOUT_MS);
+    expect(emitted).toEqual([]);
+  });
+
+  it('does not merge different signals', () => {
+    const m = merger();
+    m.observe(add('confirm'));
+    m.observe({ signal: 'add_to_wishlist', props: {}, kind: 'confirm' });
+    expect(emitted.map(([signal]) => signal)).toEqual(['add_to_cart', 'add_to_wishlist']);
+  });
+
+  it('hands out a copy, so later traces do not change an emitted signal', () => {
+    const m = merger();
+    m.observe(add('confirm'));
+    m.observe(add('confirm', { price: 1 }));
+    expect(emitted[0]![1]).toEqual({});
+  });
+});
+
+describe('dataLayer entries', () => {
+  const args = (...items: unknown[]) => (function () { return arguments; })(...(items as []));
+  it.each<[string, unknown, unknown]>([
+    ['GA4 object', { event: 'add_to_cart', ecommerce: { currency: 'EUR', value: 24, items: [{ item_id: 'mug', price: 24, quantity: 1, item_variant: 'blue' }] } },
+      { signal: 'add_to_cart', props: { item_id: 'mug', variant: 'blue', quantity: 1, price: 24, currency: 'EUR', value: 24 } }],
+    ['gtag Arguments', args('event', 'add_to_cart', { items: [{ item_id: 'x' }] }), { signal: 'add_to_cart', props: { item_id: 'x' } }],
+    ['UA addToCart', { event: 'addToCart', ecommerce: { currencyCode: 'USD', add: { products: [{ id: 'p1', price: '9.50', quantity: 2 }] } } },
+      { signal: 'add_to_cart', props: { item_id: 'p1', quantity: 2, price: 9.5, currency: 'USD' } }],
+    ['eec.addToCart', { event: 'eec.addToCart' }, { signal: 'add_to_cart', props: {} }],
+    ['view_item', { event: 'view_item', ecommerce: { items: [{ item_id: 7 }] } }, { signal: 'view_item', props: { item_id: '7' } }],
+    ['begin_checkout', { event: 'begin_checkout' }, { signal: 'begin_checkout', props: {} }],
+    ['purchase', args('event', 'purchase', { transaction_id: 't' }), { signal: 'purchase', props: {} }],
+    ['add_to_wishlist is not a cart add', { event: 'add_to_wishlist' }, { signal: 'add_to_wishlist', props: {} }],
+    ['remove_from_cart', { event: 'remove_from_cart' }, null],
+    ['add_payment_info', { event: 'add_payment_info' }, null],
+    ['ecommerce reset', { ecommerce: null }, null],
+    ['gtm.js', { event: 'gtm.js', 'gtm.start': 1 }, null],
+    ['gtag config', args('config', 'G-1'), null],
+    ['consent', args('consent', 'default', { analytics_storage: 'denied' }), null],
+    ['string', 'add_to_cart', null],
+    ['null', null, null],
+  ])('%s', (_, entry, expected) => {
+    expect(parseDataLayerEntry(entry)).toEqual(expected);
+  });
+});
