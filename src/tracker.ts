@@ -2,6 +2,7 @@ import { installCapture } from './capture/index';
 import { parseConfig, type Config, type ConfigProblem, type Options } from './config';
 import { newRecord, parseRecord, MAX_TRAITS, type VisitorRecord } from './engine/record';
 import { applySignals, DAY_MS, toVisitorState, type Crossing, type RuleHit } from './engine/score';
+import { clearJournal, forgetJournal, takeJournal, writeJournal } from './store/journal';
 import { createVisitorStore, type VisitorStore } from './store/visitor';
 import type { Props, Signal, VisitorState } from './types';
 import { hasDom, randomId, readAutomation, readPageUrl } from './util/env';
@@ -164,7 +165,12 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   };
 
   let pendingSignals: Signal[] = [];
+  /** The batch being written: journaled too if the page is left before it commits. */
+  let inFlight: Signal[] = [];
+  let journaled = false;
   let pendingTraits: Props = {};
+  const pageId = randomId().slice(0, 8);
+  let sequence = 0;
   /** This page's signals while storage is not allowed, for replay when consent arrives. */
   let memorySignals: Signal[] = [];
   let fallbackId = randomId();
@@ -185,7 +191,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   /** Applies the pending signals and traits in one transaction, then tells subscribers. */
   async function runBatch(): Promise<void> {
     if (!pendingSignals.length && !Object.keys(pendingTraits).length) return;
-    const signals = pendingSignals;
+    const signals = (inFlight = pendingSignals);
     const traits = pendingTraits;
     pendingSignals = [];
     pendingTraits = {};
@@ -198,6 +204,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       result = applySignals(base, signals, model);
       return result.record;
     });
+    inFlight = [];
+    if (journaled && store.mode === 'idb') forgetJournal(new Set(signals.map((signal) => signal.id!)));
     fallbackId = result.record.id;
     for (const applied of result.applied) {
       const points = applied.hits.reduce((sum, hit) => sum + hit.points, 0);
@@ -225,21 +233,37 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
 
   const record = (name: string, props: Props): void => {
     if (destroyed || automation || optedOut) return;
-    const signal: Signal = { name, props, time: now() };
+    const signal: Signal = { name, props, time: now(), id: pageId + (sequence++).toString(36) };
     pendingSignals.push(signal);
     if (!canPersist() && memorySignals.length < MAX_MEMORY_SIGNALS) memorySignals.push(signal);
     schedule();
   };
 
   const capture = deps.capture === false ? null : installCapture({ emit: guard(record), hashChange: config.hashChange, guard });
+  /** Hidden or leaving: journal what is not committed yet (synchronously), then write it. */
+  const persistNow = (): void => {
+    if (canPersist() && (inFlight.length || pendingSignals.length)) {
+      writeJournal([...inFlight, ...pendingSignals]);
+      journaled = true;
+    }
+    void flush();
+  };
   const onHide = guard((): void => {
-    if (document.visibilityState === 'hidden') void flush();
+    if (document.visibilityState === 'hidden') persistNow();
   });
   const onPageHide = guard(() => {
     // A form post or link that is taking the visitor away is recorded before the page goes.
     capture?.settle();
-    void flush();
+    persistNow();
   });
+  if (canPersist()) {
+    const replay = takeJournal();
+    if (replay.length) {
+      __DEBUG__ && log(`replaying ${replay.length} signal(s) journaled by a page that was left`);
+      pendingSignals.unshift(...replay);
+      schedule();
+    }
+  }
   const options = { capture: true, passive: true } as const;
   document.addEventListener('visibilitychange', onHide, options);
   window.addEventListener('pagehide', onPageHide, options);
@@ -248,6 +272,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     pendingSignals = [];
     pendingTraits = {};
     memorySignals = [];
+    clearJournal();
     await chain;
     await store.clear();
     fallbackId = randomId();
@@ -299,6 +324,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
         __DEBUG__ && log('consent revoked: deleting visitor data');
         const old = store;
         store = openStore();
+        clearJournal();
         chain = chain.then(() => old.clear());
       }
     }),

@@ -43,6 +43,8 @@ export interface Signal {
   props: Props;
   /** Epoch milliseconds. */
   time: number;
+  /** Unique per recorded signal: a signal replayed from the journal is applied at most once. */
+  id?: string;
 }
 
 /** The part of the configuration the pure engine needs. */

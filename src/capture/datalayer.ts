@@ -1,6 +1,6 @@
 import type { Guard } from '../util/guard';
 import type { Props } from '../types';
-import { toNumber } from './dom';
+import { hookAfter, toNumber } from './dom';
 import type { ActionMerger } from './merge';
 
 /** GA4 recommended events we score, and the Universal Analytics names old plugins still push. */
@@ -22,7 +22,6 @@ const EVENTS: Record<string, string> = {
 };
 
 type Entry = Record<string, unknown>;
-const HOOKED = Symbol.for('leadscore.dataLayer');
 
 const str = (value: unknown): string | undefined =>
   typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 100) : undefined;
@@ -70,9 +69,8 @@ export function parseDataLayerEntry(entry: unknown): { signal: string; props: Pr
 
 /**
  * Follows `window.dataLayer`: the entries already there (pushed before we loaded) and every later
- * push. Hooking `push` is unavoidable (no event exists); the hook calls the original first and
- * returns its result, keeps whatever wrapper the host installed, and is installed once per array.
- * `check()` reads entries that arrived without passing through it and hooks a replaced array.
+ * push. Hooking `push` is unavoidable (no event exists): see `hookAfter`. `check()` reads entries
+ * that arrived without passing through the hook and hooks a replaced array.
  */
 export function onDataLayer(merger: ActionMerger, guard: Guard) {
   const seen = new WeakSet<object>();
@@ -84,30 +82,18 @@ export function onDataLayer(merger: ActionMerger, guard: Guard) {
   });
 
   let hooked: unknown[] | undefined;
-  let stopped = false;
+  let unhook = (): void => undefined;
   const check = (): void => {
     const layer = (window as unknown as { dataLayer?: unknown }).dataLayer;
-    if (stopped || !Array.isArray(layer)) return;
-    const push = layer.push as ((...items: unknown[]) => number) & { [HOOKED]?: boolean };
+    if (!Array.isArray(layer)) return;
     for (const entry of layer) read(entry);
-    // One wrapper per array. If the page later replaces push without chaining ours, the entries are
+    // One hook per array. If the page later replaces push without chaining ours, the entries are
     // still read here on the next check (each interaction and page view), so nothing is missed.
-    if (layer === hooked || push[HOOKED]) return;
+    if (layer === hooked) return;
     hooked = layer;
-    const wrapper = function (this: unknown, ...items: unknown[]): number {
-      const result = push.apply(this, items);
-      if (!stopped) for (const item of items) read(item);
-      return result;
-    };
-    (wrapper as typeof push)[HOOKED] = true;
-    layer.push = wrapper;
+    unhook();
+    unhook = hookAfter(layer, 'push', (items) => items.forEach(read));
   };
   check();
-  return {
-    check,
-    stop: () => {
-      // The wrapper stays (removing it could drop a host wrapper installed after ours); it goes idle.
-      stopped = true;
-    },
-  };
+  return { check, stop: () => unhook() };
 }

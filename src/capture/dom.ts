@@ -65,3 +65,39 @@ export function listen(target: EventTarget, type: string, listener: (event: Even
   target.addEventListener(type, listener, options);
   return () => target.removeEventListener(type, listener, options);
 }
+
+const HOOKS = Symbol.for('leadscore.hooks');
+type Hooked = ((...args: unknown[]) => unknown) & { [HOOKS]?: Set<(args: unknown[]) => void> };
+
+/**
+ * Runs `callback` after every call of `target[method]`, for the few host functions that have no
+ * event to observe (history.pushState without the Navigation API, dataLayer.push). The original is
+ * called first and its result returned; a throwing callback is contained. The page gets one wrapper
+ * however many trackers (or copies of the library) subscribe; wrappers the host adds later keep
+ * calling ours. Returns the unsubscribe (the wrapper stays: removing it could drop a host wrapper).
+ */
+export function hookAfter(target: object, method: string, callback: (args: unknown[]) => void): () => void {
+  const record = target as Record<string, Hooked>;
+  let hooks = record[method]?.[HOOKS];
+  if (!hooks) {
+    const original = record[method];
+    if (typeof original !== 'function') return () => undefined;
+    const set = (hooks = new Set());
+    const wrapper: Hooked = function (this: unknown, ...args: unknown[]) {
+      const result = original.apply(this, args);
+      for (const hook of set) {
+        try {
+          hook(args);
+        } catch {
+          // The host's call must never fail because of us.
+        }
+      }
+      return result;
+    };
+    wrapper[HOOKS] = set;
+    record[method] = wrapper;
+  }
+  const set = hooks;
+  set.add(callback);
+  return () => void set.delete(callback);
+}

@@ -20,7 +20,8 @@ const CART_CONTROL =
 /** Look like cart buttons but open a product page or a picker. */
 const NOT_CART_CONTROL = '.product_type_variable,.product_type_grouped,.product_type_external,[name=plus],[name=minus]';
 const CHECKOUT_CONTROL = '[name=checkout],.checkout-button,[data-role=proceed-to-checkout],a[href*="/checkout"]';
-const WISHLIST_CONTROL = '.add_to_wishlist,[data-action="add-to-wishlist"],[class*="wishlist" i]';
+// Spelled out instead of the `i` attribute flag, which some engines (and happy-dom) reject.
+const WISHLIST_CONTROL = '.add_to_wishlist,[data-action="add-to-wishlist"],[class*=wishlist],[class*=Wishlist]';
 
 const isCartForm = (form: HTMLFormElement): boolean =>
   form.matches(CART_FORM) || (form.matches('form.cart') && !!form.querySelector('[name="add-to-cart"]'));
@@ -55,7 +56,7 @@ function controlProps(control: HTMLElement): Props {
 /** Classifies a form by what it contains, never by what the visitor typed into it. */
 export function classifyForm(form: HTMLFormElement): { signal: string; props: Props } {
   const has = (selector: string): boolean => !!form.querySelector(selector);
-  const email = has('input[type=email],input[autocomplete~=email],input[name*=email i]');
+  const email = has('input[type=email],input[autocomplete~=email],input[name*=email],input[name*=Email]');
   const passwords = form.querySelectorAll('input[type=password]').length;
   const fields = form.querySelectorAll('input:not([type=hidden]):not([type=submit]):not([type=button]),select,textarea').length;
   if (has('input[type=search]') || form.getAttribute('role') === 'search' || (fields === 1 && has('input[name=q],input[name=s]')))
@@ -86,14 +87,19 @@ export interface InteractionOptions {
 export function onInteractions(options: InteractionOptions): () => void {
   const { merger } = options;
 
-  function observe(event: Event, trace: Trace): void {
+  /** `navigates`: the default action leaves the page (a form submit, a link to another document). */
+  function observe(event: Event, trace: Trace, navigates: boolean): void {
     merger.observe(trace);
-    if (trace.kind === 'intent') {
+    if (navigates) {
       setTimeout(() => {
         if (!event.defaultPrevented) merger.observe({ ...trace, kind: 'done' });
       }, 0);
     }
   }
+  const leaves = (control: HTMLElement): boolean => {
+    const url = linkUrl(control);
+    return !!url && (url.origin + url.pathname + url.search !== location.origin + location.pathname + location.search);
+  };
 
   function cartTrace(props: Props, trusted: boolean): Trace {
     return { signal: 'add_to_cart', props: { ...options.readProduct(), ...props }, kind: 'intent', trusted };
@@ -119,13 +125,13 @@ export function onInteractions(options: InteractionOptions): () => void {
     if (form && (control as HTMLButtonElement).type === 'submit') return;
     const text = controlText(control);
     if (control.matches(WISHLIST_CONTROL) || WISHLIST.test(text)) {
-      return observe(event, { signal: 'add_to_wishlist', props: controlProps(control), kind: 'intent', trusted: true });
+      return observe(event, { signal: 'add_to_wishlist', props: controlProps(control), kind: 'intent', trusted: true }, leaves(control));
     }
-    if (control.matches(CART_CONTROL)) return observe(event, cartTrace(controlProps(control), true));
+    if (control.matches(CART_CONTROL)) return observe(event, cartTrace(controlProps(control), true), leaves(control));
     if (control.matches(CHECKOUT_CONTROL) || CHECKOUT_TEXT.test(text)) {
-      return observe(event, { signal: 'begin_checkout', props: {}, kind: 'intent', trusted: true });
+      return observe(event, { signal: 'begin_checkout', props: {}, kind: 'intent', trusted: true }, leaves(control));
     }
-    if (ADD_TEXT.test(text) && !NOT_CART.test(text)) observe(event, cartTrace(controlProps(control), false));
+    if (ADD_TEXT.test(text) && !NOT_CART.test(text)) observe(event, cartTrace(controlProps(control), false), leaves(control));
   };
 
   const onSubmit = (event: Event): void => {
@@ -136,14 +142,14 @@ export function onInteractions(options: InteractionOptions): () => void {
     if (form.hasAttribute('data-leadscore-event')) {
       return merger.observe({ signal: form.getAttribute('data-leadscore-event')!, props: declaredProps(form), kind: 'confirm' });
     }
-    if (isCartForm(form)) return observe(event, cartTrace(cartFormProps(form), true));
+    if (isCartForm(form)) return observe(event, cartTrace(cartFormProps(form), true), true);
     const submitterText = submitter ? controlText(submitter) : '';
     if (submitter?.matches(CHECKOUT_CONTROL) || /\/checkout\b/.test(form.action) || CHECKOUT_TEXT.test(submitterText)) {
-      return observe(event, { signal: 'begin_checkout', props: {}, kind: 'intent', trusted: true });
+      return observe(event, { signal: 'begin_checkout', props: {}, kind: 'intent', trusted: true }, true);
     }
-    if (ADD_TEXT.test(submitterText) && !NOT_CART.test(submitterText)) return observe(event, cartTrace(cartFormProps(form), false));
+    if (ADD_TEXT.test(submitterText) && !NOT_CART.test(submitterText)) return observe(event, cartTrace(cartFormProps(form), false), true);
     const { signal, props } = classifyForm(form);
-    observe(event, { signal, props, kind: 'intent', trusted: true });
+    observe(event, { signal, props, kind: 'intent', trusted: true }, true);
   };
 
   const stops = [listen(document, 'click', onClick), listen(document, 'submit', onSubmit)];

@@ -5,9 +5,11 @@ import type { Props } from '../types';
  * - `intent`: the visitor started it (clicked an add button, submitted an AJAX form); wait for the outcome;
  * - `confirm`: it succeeded (2xx cart response, platform event, dataLayer push, declarative markup);
  * - `fail`: it failed (4xx, e.g. sold out): a pending intent is dropped;
- * - `done`: it cannot fail from here on (a form post or link that navigates away): emit now.
+ * - `done`: it cannot fail from here on (a form post or link that navigates away): emit now;
+ * - `support`: weak evidence of success (some same-origin request answered 2xx): confirms a pending
+ *   intent, never creates an action by itself.
  */
-export type TraceKind = 'intent' | 'confirm' | 'fail' | 'done';
+export type TraceKind = 'intent' | 'confirm' | 'fail' | 'done' | 'support';
 
 export interface Trace {
   signal: string;
@@ -93,6 +95,7 @@ export function createActionMerger(options: MergerOptions) {
         else pending.trusted ||= trace.trusted === true;
         return;
       }
+      if (trace.kind === 'support') return;
       const emitted = find(trace, false);
       if (emitted) {
         Object.assign(emitted.props, { ...trace.props, ...emitted.props });

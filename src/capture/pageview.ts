@@ -1,5 +1,5 @@
 import type { Props } from '../types';
-import { listen } from './dom';
+import { hookAfter, listen } from './dom';
 
 export type Emit = (name: string, props: Props) => void;
 
@@ -19,8 +19,6 @@ export function whenActivated(callback: () => void): () => void {
   return stop;
 }
 
-const HOOKED = Symbol.for('leadscore.history');
-
 export interface PageViewOptions {
   /** Count a change of `location.hash` as a page view (hash-routed single-page apps). */
   hashChange: boolean;
@@ -33,8 +31,8 @@ export interface PageViewOptions {
  * back/forward-cache restore. A navigation counts when the path changes (or the hash, if
  * configured), so duplicate notifications (a host wrapper calling pushState twice, replaceState of
  * the same path, popstate after pushState) never double-count. Same-document navigations are
- * observed through the Navigation API where the browser has it; elsewhere `history.pushState` and
- * `replaceState` are wrapped once (original called first, its result returned).
+ * observed through the Navigation API where the browser has it; elsewhere through `hookAfter` on
+ * `history.pushState` and `replaceState`.
  */
 export function onPageViews(emit: Emit, options: PageViewOptions): () => void {
   let last = '';
@@ -55,22 +53,7 @@ export function onPageViews(emit: Emit, options: PageViewOptions): () => void {
       if (navigation && typeof navigation.addEventListener === 'function') {
         stops.push(listen(navigation, 'currententrychange', check));
       } else {
-        for (const method of ['pushState', 'replaceState'] as const) {
-          const original = history[method] as History['pushState'] & { [HOOKED]?: boolean };
-          if (original[HOOKED]) continue;
-          const wrapper = function (this: History, ...args: Parameters<History['pushState']>) {
-            const result = original.apply(this, args);
-            try {
-              check();
-            } catch {
-              // The host's navigation must never fail because of us.
-            }
-            return result;
-          };
-          (wrapper as typeof original)[HOOKED] = true;
-          history[method] = wrapper;
-          // Unwrapping could drop a host wrapper installed after ours; the wrapper just checks a path.
-        }
+        stops.push(hookAfter(history, 'pushState', check), hookAfter(history, 'replaceState', check));
       }
       stops.push(listen(window, 'popstate', check), listen(window, 'hashchange', check));
       stops.push(

@@ -15,16 +15,21 @@ type PerformanceEntryWithStatus = PerformanceResourceTiming & { responseStatus?:
 /**
  * Watches the page's own network requests passively (Resource Timing): a cart-add request that
  * answered 2xx confirms an add, a 4xx (sold out, invalid variant) fails it. Browsers without
- * `responseStatus` give no outcome: the request then confirms.
+ * `responseStatus` give no outcome: the request then confirms. Any other same-origin request that
+ * succeeds supports (confirms) an add intent already pending: the plain-store fallback.
  */
 export function onCartRequests(merger: ActionMerger): () => void {
   if (typeof PerformanceObserver === 'undefined' || !PerformanceObserver.supportedEntryTypes?.includes('resource')) return () => undefined;
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries() as PerformanceEntryWithStatus[]) {
       if (entry.initiatorType !== 'fetch' && entry.initiatorType !== 'xmlhttprequest') continue;
-      if (!CART_ADD_URL.test(entry.name)) continue;
       const status = entry.responseStatus ?? 0;
-      merger.observe({ signal: 'add_to_cart', props: {}, kind: status >= 400 ? 'fail' : 'confirm' });
+      if (CART_ADD_URL.test(entry.name)) {
+        merger.observe({ signal: 'add_to_cart', props: {}, kind: status >= 400 ? 'fail' : 'confirm' });
+      } else if (status < 400 && entry.name.startsWith(location.origin)) {
+        // A plain store's own cart request: it confirms an add button just clicked, nothing more.
+        merger.observe({ signal: 'add_to_cart', props: {}, kind: 'support' });
+      }
     }
   });
   observer.observe({ type: 'resource' });

@@ -10,6 +10,8 @@ export const RECORD_VERSION = 1;
 export const MAX_SIGNAL_NAMES = 64;
 export const MAX_RECENT = 20;
 export const MAX_TRAITS = 20;
+/** Ids of the latest applied signals, so a journal replay never applies one twice. */
+export const MAX_SEEN = 50;
 export const MAX_RULES = 100;
 export const MAX_STRING = 200;
 /** A tally's points are clamped here, so a runaway rule can never make the score non-finite. */
@@ -51,6 +53,8 @@ export interface VisitorRecord {
   /** Newest last: `[signal name, time, points]`. */
   recent: [string, number, number][];
   traits: Props;
+  /** Ids of the latest applied signals, newest last (see MAX_SEEN). */
+  seen: string[];
 }
 
 export function newRecord(id: string, now: number): VisitorRecord {
@@ -66,6 +70,7 @@ export function newRecord(id: string, now: number): VisitorRecord {
     stages: {},
     recent: [],
     traits: {},
+    seen: [],
   };
 }
 
@@ -125,6 +130,9 @@ export function parseRecord(value: unknown): VisitorRecord | null {
     !everyEntry(value.rules, MAX_RULES, (_, tally) => isTally(tally)) ||
     !everyEntry(value.stages, MAX_RULES, (_, mark) => isStageMark(mark)) ||
     !everyEntry(value.traits, MAX_TRAITS, (_, trait) => isPropValue(trait)) ||
+    !Array.isArray(value.seen) ||
+    value.seen.length > MAX_SEEN ||
+    !value.seen.every(isName) ||
     !Array.isArray(value.recent) ||
     value.recent.length > MAX_RECENT ||
     !value.recent.every(

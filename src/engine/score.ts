@@ -3,6 +3,7 @@ import { matchProps } from './match';
 import {
   cloneRecord,
   MAX_RECENT,
+  MAX_SEEN,
   MAX_SIGNAL_NAMES,
   MAX_TALLY_POINTS,
   type RuleTally,
@@ -188,6 +189,11 @@ export function applySignals(input: VisitorRecord, signals: readonly Signal[], m
   for (const id of Object.keys(record.rules)) if (!known.has(id)) delete record.rules[id];
 
   for (const signal of signals) {
+    if (signal.id !== undefined) {
+      if (record.seen.includes(signal.id)) continue;
+      record.seen.push(signal.id);
+      if (record.seen.length > MAX_SEEN) record.seen.shift();
+    }
     const time = Number.isFinite(signal.time) ? signal.time : record.lastSeen;
     const queue: Signal[] = [];
     if (record.visits === 0 || time - record.lastSeen > model.sessionMinutes * MINUTE_MS) {

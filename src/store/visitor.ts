@@ -1,5 +1,5 @@
 import { del, get, update } from 'idb-keyval';
-import { createIdbStore, OPEN_TIMEOUT_MS, withTimeout, type IdbStore } from './idb';
+import { createIdbStore, OPEN_TIMEOUT_MS, type IdbStore } from './idb';
 
 /** Our own database, never idb-keyval's default `keyval-store`, which host pages may use and clear. */
 export const DB_NAME = 'leadscore';
@@ -51,11 +51,15 @@ export function createVisitorStore(options: VisitorStoreOptions): VisitorStore {
   };
   if (options.persist && !idb) options.onFallback?.(new Error('IndexedDB is not available'));
 
-  /** Runs an IndexedDB operation with a deadline and one retry; null when it failed for good. */
+  /**
+   * Runs an IndexedDB operation with one retry; null when it failed for good. The deadline is on
+   * opening (store/idb.ts), not on each operation: a slow transaction on a busy device is still
+   * a transaction that will commit, and abandoning it would leave the page with a stale copy.
+   */
   async function attempt<T>(operation: (store: IdbStore) => Promise<T>): Promise<{ value: T } | null> {
     for (let tries = 0; idb && tries < 2; tries++) {
       try {
-        return { value: await withTimeout(operation(idb), timeoutMs) };
+        return { value: await operation(idb) };
       } catch (error) {
         if (tries > 0 || !isRetryable(error)) fallBack(error);
       }
@@ -69,20 +73,8 @@ export function createVisitorStore(options: VisitorStoreOptions): VisitorStore {
     },
 
     async update(updater) {
-      let abandoned = false;
       let next: unknown;
-      const outcome = await attempt((store) =>
-        update(
-          VISITOR_KEY,
-          (stored) => {
-            // A transaction that outlived its deadline must not commit behind the memory copy's back.
-            if (abandoned) throw new Error('abandoned');
-            return (next = updater(stored));
-          },
-          store.use,
-        ),
-      );
-      abandoned = true;
+      const outcome = await attempt((store) => update(VISITOR_KEY, (stored) => (next = updater(stored)), store.use));
       return (memory = outcome ? next : updater(memory));
     },
 

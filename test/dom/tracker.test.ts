@@ -396,3 +396,46 @@ describe('server rendering', () => {
     expect(spy).not.toHaveBeenCalled();
   });
 });
+
+describe('journal of signals a page could not commit before it was left', () => {
+  it('journals pending signals synchronously on pagehide and replays them once on the next load', async () => {
+    const first = make();
+    first.track('add_to_cart');
+    window.dispatchEvent(new Event('pagehide'));
+    // The page is gone before its IndexedDB write commits: simulate by reading the journal now.
+    const journal = JSON.parse(localStorage.getItem('leadscore:journal')!);
+    expect(journal).toEqual([expect.objectContaining({ name: 'add_to_cart', id: expect.any(String) })]);
+    await first.flush();
+    first.destroy();
+    // The write committed, but the page died before it could clear its journal entry.
+    localStorage.setItem('leadscore:journal', JSON.stringify(journal));
+    const second = make();
+    const state = await second.getState();
+    expect(state.signals.add_to_cart).toBe(1);
+    expect(localStorage.getItem('leadscore:journal')).toBeNull();
+  });
+
+  it('replays a journaled signal whose IndexedDB write never happened', async () => {
+    localStorage.setItem('leadscore:journal', JSON.stringify([{ name: 'add_to_cart', props: { item_id: 'x' }, time: Date.now(), id: 'gone1' }]));
+    const tracker = make();
+    expect((await tracker.getState()).signals.add_to_cart).toBe(1);
+  });
+
+  it('ignores a corrupt journal', async () => {
+    for (const garbage of ['{', '"x"', '[1,null,{"name":5}]', JSON.stringify([{ name: 'x', time: 'now', id: 'a' }])]) {
+      localStorage.setItem('leadscore:journal', garbage);
+      const tracker = make();
+      expect((await tracker.getState()).signals.x).toBeUndefined();
+      tracker.destroy();
+    }
+  });
+
+  it('does not read or write the journal without consent', async () => {
+    localStorage.setItem('leadscore:journal', JSON.stringify([{ name: 'add_to_cart', props: {}, time: Date.now(), id: 'j1' }]));
+    const tracker = make({ consent: 'required' });
+    tracker.track('view_item');
+    window.dispatchEvent(new Event('pagehide'));
+    expect((await tracker.getState()).signals.add_to_cart).toBeUndefined();
+    expect(JSON.parse(localStorage.getItem('leadscore:journal')!)).toHaveLength(1);
+  });
+});

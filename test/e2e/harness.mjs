@@ -23,12 +23,19 @@ const TYPES = { '.js': 'text/javascript', '.map': 'application/json', '.html': '
  * Starts the server. `pages` maps a path to HTML (or a function of the request returning HTML);
  * `/dist/*` serves the built files; `/collect` records requests and answers `collector.status`.
  */
-export async function startServer(pages = {}) {
+export async function startServer(pages = {}, handlers = {}) {
   const requests = [];
   const collector = { requests, status: 204 };
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
+    const handler = handlers[`${req.method} ${url.pathname}`];
+    if (handler) {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => handler({ req, res, url, body }));
+      return;
+    }
     if (url.pathname === '/collect') {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
@@ -65,7 +72,8 @@ export async function openPage(context) {
   const errors = [];
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
+    // The browser's own log of a failed request is the page's business (a sold-out 422, a 404).
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(`console.error: ${message.text()}`);
   });
   return { page, errors };
 }
@@ -95,3 +103,18 @@ export const IMPORT_MAP = `<script type="importmap">${JSON.stringify({
     'web-vitals': '/node_modules/web-vitals/dist/web-vitals.js',
   },
 })}</script>`;
+
+/**
+ * Polls `leadscore.getState()` until `predicate(signals)` holds; returns the signals. Fails with the
+ * last state after `timeout` ms. (page.waitForFunction does not await async predicates.)
+ */
+export async function waitForSignals(page, predicate, { timeout = 10_000 } = {}) {
+  const deadline = Date.now() + timeout;
+  let signals;
+  for (;;) {
+    signals = (await readState(page)).signals;
+    if (predicate(signals)) return signals;
+    if (Date.now() > deadline) throw new Error(`waitForSignals timed out; last signals: ${JSON.stringify(signals)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

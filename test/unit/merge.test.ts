@@ -106,6 +106,15 @@ describe('action merger: one action, one signal', () => {
     expect(emitted).toEqual([]);
   });
 
+  it('lets weak evidence confirm a pending intent but never create an action', () => {
+    const m = merger();
+    m.observe(add('support'));
+    expect(emitted).toEqual([]);
+    m.observe({ signal: 'add_to_cart', props: {}, kind: 'intent', trusted: false });
+    m.observe(add('support'));
+    expect(emitted).toHaveLength(1);
+  });
+
   it('does not merge different signals', () => {
     const m = merger();
     m.observe(add('confirm'));

@@ -1,0 +1,71 @@
+import type { Signal } from '../types';
+import { toJson } from '../util/json';
+import { toProps, toSignalName } from '../util/sanitize';
+
+/**
+ * A write-ahead journal for the signals a page has not yet committed when it is hidden or left.
+ * IndexedDB writes are asynchronous and a page that navigates away (a classic add-to-cart form
+ * post) can be gone before the transaction commits; localStorage writes are synchronous. The next
+ * page load (in any tab) replays the journal; signal ids make a replay of a signal that did commit
+ * a no-op (VisitorRecord.seen).
+ */
+export const JOURNAL_KEY = 'leadscore:journal';
+const MAX_ENTRIES = 50;
+
+function read(): Signal[] {
+  let raw: string | null = null;
+  try {
+    raw = localStorage.getItem(JOURNAL_KEY);
+  } catch {
+    return [];
+  }
+  if (!raw) return [];
+  let entries: unknown;
+  try {
+    entries = JSON.parse(raw);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(entries)) return [];
+  const signals: Signal[] = [];
+  for (const entry of entries.slice(-MAX_ENTRIES)) {
+    const { name, props, time, id } = (entry ?? {}) as Record<string, unknown>;
+    const clean = toSignalName(name);
+    if (!clean || typeof time !== 'number' || !Number.isFinite(time) || typeof id !== 'string' || id.length > 40) continue;
+    signals.push({ name: clean, props: toProps(props), time, id });
+  }
+  return signals;
+}
+
+function write(signals: Signal[]): void {
+  try {
+    if (signals.length) localStorage.setItem(JOURNAL_KEY, toJson(signals.slice(-MAX_ENTRIES)));
+    else localStorage.removeItem(JOURNAL_KEY);
+  } catch {
+    // Full or blocked storage: the IndexedDB write started at the same time is all we have.
+  }
+}
+
+/** Adds signals (merged by id with what other tabs journaled). Synchronous. */
+export function writeJournal(signals: readonly Signal[]): void {
+  if (!signals.length) return;
+  const existing = read();
+  const ids = new Set(existing.map((signal) => signal.id));
+  write([...existing, ...signals.filter((signal) => !ids.has(signal.id))]);
+}
+
+/** Removes and returns the journaled signals, validated like any untrusted input. */
+export function takeJournal(): Signal[] {
+  const signals = read();
+  if (signals.length) write([]);
+  return signals;
+}
+
+/** Drops committed signals from the journal, if there is one. */
+export function forgetJournal(ids: ReadonlySet<string>): void {
+  const signals = read();
+  if (signals.length) write(signals.filter((signal) => !ids.has(signal.id!)));
+}
+
+/** Deletes the journal (opt-out, reset, consent revoked). */
+export const clearJournal = (): void => write([]);
