@@ -1,4 +1,4 @@
-import { DEFAULT_HIGH_VALUE_PATHS, DEFAULT_STAGES, defaultRules, KNOWN_SIGNALS } from './engine/defaults';
+import { DEFAULT_HIGH_VALUE_PATHS, DEFAULT_STAGES, DEFAULT_URL_PARAMS, defaultRules, KNOWN_SIGNALS } from './engine/defaults';
 import type { MatchValue, Rule, RulePeriod, ScoringModel, Stage } from './types';
 
 export type ConsentMode = 'auto' | 'granted' | 'required';
@@ -39,6 +39,8 @@ export interface Options {
   defaultRules?: boolean | string;
   /** Count `location.hash` changes as page views, for hash-routed single-page apps (default false). */
   hashChange?: boolean | string;
+  /** Query parameters kept in URLs sent in beacons (default: utm_* and ad click ids); comma-separated or an array. */
+  urlParams?: string | string[];
 }
 
 export interface Config {
@@ -52,6 +54,7 @@ export interface Config {
   retentionDays: number;
   respectPrivacySignals: boolean;
   hashChange: boolean;
+  urlParams: readonly string[];
 }
 
 export interface ConfigProblem {
@@ -88,6 +91,7 @@ const OPTION_NAMES: readonly (keyof Options)[] = [
   'rules',
   'defaultRules',
   'hashChange',
+  'urlParams',
 ];
 
 const CONSENT_MODES: readonly ConsentMode[] = ['auto', 'granted', 'required'];
@@ -287,6 +291,7 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
     retentionDays: 180,
     respectPrivacySignals: true,
     hashChange: false,
+    urlParams: DEFAULT_URL_PARAMS,
   };
   const model = config.model as { -readonly [K in keyof ScoringModel]: ScoringModel[K] };
 
@@ -348,6 +353,13 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
     // An unreadable consent mode must not fall back to storing without consent.
     if (CONSENT_MODES.includes(consent)) config.consent = consent;
     else fatal(`consent must be one of ${CONSENT_MODES.join(', ')}; using "required"`), (config.consent = 'required');
+  }
+
+  if (has('urlParams')) {
+    const list = typeof options.urlParams === 'string' ? options.urlParams.split(',') : options.urlParams;
+    const params = Array.isArray(list) ? list.map((item) => (typeof item === 'string' ? item.trim() : '')).filter(Boolean) : [];
+    if (Array.isArray(list) && params.length <= 50) config.urlParams = params.slice(0, 50);
+    else __DEBUG__ && warn('urlParams must be comma-separated query parameter names; using the defaults');
   }
 
   let highValue: readonly string[] = DEFAULT_HIGH_VALUE_PATHS;

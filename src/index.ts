@@ -7,3 +7,4 @@ export type { Tracker, TrackerEvents, SignalEvent, ScoreEvent, QualifiedEvent, T
 export type { Options, ConsentMode } from './config';
 export type { Rule, RulePeriod, MatchValue, Stage, Props, PropValue, VisitorState, RuleState } from './types';
 export type { RuleHit } from './engine/score';
+export type { BeaconV1, StoredBeacon } from './transport/payload';

@@ -1,11 +1,15 @@
 import { installCapture } from './capture/index';
 import { parseConfig, type Config, type ConfigProblem, type Options } from './config';
 import { newRecord, parseRecord, MAX_TRAITS, type VisitorRecord } from './engine/record';
-import { applySignals, DAY_MS, toVisitorState, type Crossing, type RuleHit } from './engine/score';
+import { applySignals, DAY_MS, scoreAt, toVisitorState, type Crossing, type RuleHit } from './engine/score';
 import { clearJournal, forgetJournal, takeJournal, writeJournal } from './store/journal';
+import { createDelivery, type Delivery } from './transport/delivery';
+import { addToOutbox } from './transport/outbox';
+import { readAttribution, toSafeUrl, toStoredBeacon, type StoredBeacon } from './transport/payload';
+import { watchVitals } from './transport/vitals';
 import { createVisitorStore, type VisitorStore } from './store/visitor';
 import type { Props, Signal, VisitorState } from './types';
-import { hasDom, randomId, readAutomation, readPageUrl } from './util/env';
+import { hasDom, monotonic, randomId, readAutomation, readPageUrl } from './util/env';
 import { guard, onGuardError } from './util/guard';
 import { toProps, toSignalName } from './util/sanitize';
 
@@ -26,7 +30,13 @@ export interface ScoreEvent {
   previous: number;
 }
 
-export type QualifiedEvent = Crossing;
+/** A stage reached: in the tab that qualified and in every other open tab that sees it. */
+export interface QualifiedEvent extends Crossing {
+  /** The beacon's idempotency id. */
+  id: string;
+  /** The beacon as queued (without its per-send fields `sentAt`, `offset`, `vitals`). */
+  beacon: StoredBeacon;
+}
 
 export interface TrackerEvents {
   signal: SignalEvent;
@@ -58,6 +68,7 @@ export interface Tracker {
 /** Injected for tests; browsers use the defaults. */
 export interface TrackerDeps {
   now?: () => number;
+  random?: () => number;
   /** Skip automatic capture (page views); for tests and custom setups. */
   capture?: boolean;
 }
@@ -148,6 +159,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   if (!config.endpoint) __DEBUG__ && log('no endpoint: scoring locally, nothing will be sent');
 
   const canPersist = (): boolean => consented && !privacySignal && !optedOut;
+  const canSend = (): boolean => !!config.endpoint && canPersist() && !automation;
+  const random = deps.random ?? Math.random;
   const openStore = (): VisitorStore =>
     createVisitorStore({
       persist: canPersist(),
@@ -171,6 +184,17 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   let pendingTraits: Props = {};
   const pageId = randomId().slice(0, 8);
   let sequence = 0;
+  const attribution = readAttribution(location.href, document.referrer, config.urlParams);
+  const readVitals = __WEB_VITALS__ ? watchVitals(guard) : () => undefined;
+  /** The latest committed record this page knows (the synchronous leave path reads it). */
+  let latest: VisitorRecord | null = null;
+  /** Qualifications this tab has seen (stage -> n), to tell other tabs' new ones. */
+  const known = new Map<string, number>();
+  let knownReady = false;
+  const qualifiedAt = new Map<string, number>();
+  let channel: BroadcastChannel | null = null;
+  // Claims are per page: a claim left by a page that closed mid-send is taken over after its TTL.
+  const tab = pageId;
   /** This page's signals while storage is not allowed, for replay when consent arrives. */
   let memorySignals: Signal[] = [];
   let fallbackId = randomId();
@@ -185,8 +209,87 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     if (record && time - record.lastSeen <= config.retentionDays * DAY_MS) return record;
     if (record) __DEBUG__ && log('visitor record older than the retention period: deleted');
     else if (stored !== undefined) __DEBUG__ && log('stored visitor record was invalid: discarded');
-    return newRecord(fallbackId, time);
+    const fresh = newRecord(fallbackId, time);
+    fresh.attribution = { ...attribution };
+    return fresh;
   };
+
+  const beaconFor = (record: VisitorRecord, crossing: Crossing): StoredBeacon =>
+    (record.outbox.find((entry) => entry.beacon.stage === crossing.stage && entry.beacon.n === crossing.n)?.beacon as unknown as StoredBeacon) ??
+    toStoredBeacon(toVisitorState(record, model, { now: crossing.at, storage: store.mode }), crossing, {
+      site: config.site,
+      page: toSafeUrl(location.href, config.urlParams),
+      attribution: record.attribution,
+      lib: 'leadscore@' + VERSION,
+    });
+
+  /** Tells subscribers about stages other tabs reached since this tab last looked. */
+  function observeStages(record: VisitorRecord): void {
+    for (const stage of model.stages) {
+      const mark = record.stages[stage.name];
+      if (!mark) continue;
+      if (knownReady && mark.n > (known.get(stage.name) ?? 0)) {
+        const crossing: Crossing = { stage: stage.name, threshold: stage.threshold, score: scoreAt(record, model, mark.at), at: mark.at, n: mark.n };
+        const beacon = beaconFor(record, crossing);
+        emit('qualified', { ...crossing, id: beacon.id, beacon });
+      }
+      known.set(stage.name, mark.n);
+    }
+    knownReady = true;
+  }
+
+  /** Runs `change` on the record in one transaction (the beacon outbox's claims and settlements). */
+  const mutate = async (change: (record: VisitorRecord) => void): Promise<VisitorRecord> => {
+    const committed = (await store.update((stored) => {
+      const record = revive(stored);
+      change(record);
+      return record;
+    })) as VisitorRecord;
+    latest = committed;
+    observeStages(committed);
+    return committed;
+  };
+
+  const delivery: Delivery | null = config.endpoint
+    ? createDelivery({
+        endpoint: config.endpoint,
+        tab,
+        page: pageId,
+        mutate,
+        latest: () => latest,
+        now,
+        random,
+        monotonic,
+        qualifiedAt,
+        vitals: readVitals,
+        guard,
+        log,
+      })
+    : null;
+  const deliver = (force = false): Promise<void> =>
+    delivery && canSend() ? delivery.deliver(force) : Promise.resolve();
+
+  const openChannel = (): void => {
+    if (channel || typeof BroadcastChannel !== 'function' || !canPersist()) return;
+    // Only to hear about other tabs' qualifications sooner; correctness never depends on it.
+    channel = new BroadcastChannel('leadscore');
+    channel.onmessage = guard(() => void refresh());
+  };
+  const closeChannel = (): void => {
+    // An open BroadcastChannel can keep the page out of the back/forward cache (whatwg/html#7253).
+    channel?.close();
+    channel = null;
+  };
+  const refresh = (): Promise<void> =>
+    (chain = chain.then(
+      guard(async () => {
+        const record = parseRecord(await store.read());
+        if (record) {
+          latest = record;
+          observeStages(record);
+        }
+      }),
+    ));
 
   /** Applies the pending signals and traits in one transaction, then tells subscribers. */
   async function runBatch(): Promise<void> {
@@ -202,9 +305,15 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
         if (key in base.traits || Object.keys(base.traits).length < MAX_TRAITS) base.traits[key] = traits[key]!;
       }
       result = applySignals(base, signals, model);
+      // The crossing, its beacon and this tab's claim on it commit together: one tab sends.
+      for (const crossing of result.crossed) {
+        const beacon = beaconFor(result.record, crossing);
+        if (canSend()) addToOutbox(result.record, beacon, { now: now(), tab, page: pageId });
+      }
       return result.record;
     });
     inFlight = [];
+    latest = result.record;
     if (journaled && store.mode === 'idb') forgetJournal(new Set(signals.map((signal) => signal.id!)));
     fallbackId = result.record.id;
     for (const applied of result.applied) {
@@ -217,8 +326,20 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     lastScore = score;
     for (const crossing of result.crossed) {
       __DEBUG__ && log(`stage ${crossing.stage} reached at ${round(crossing.score)} (threshold ${crossing.threshold})`);
-      emit('qualified', crossing);
+      const beacon = beaconFor(result.record, crossing);
+      qualifiedAt.set(beacon.id, monotonic());
+      known.set(crossing.stage, crossing.n);
+      emit('qualified', { ...crossing, id: beacon.id, beacon });
     }
+    observeStages(result.record);
+    if (result.crossed.length) {
+      try {
+        channel?.postMessage(1);
+      } catch {
+        // Another tab hears of it on its next write or visit instead.
+      }
+    }
+    if (result.record.outbox.length) void deliver();
   }
 
   const flush = (): Promise<void> => {
@@ -249,13 +370,28 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     void flush();
   };
   const onHide = guard((): void => {
-    if (document.visibilityState === 'hidden') persistNow();
+    if (document.visibilityState === 'hidden') {
+      persistNow();
+      if (canSend()) delivery?.leave();
+    } else {
+      void refresh().then(() => deliver());
+    }
   });
   const onPageHide = guard(() => {
     // A form post or link that is taking the visitor away is recorded before the page goes.
     capture?.settle();
     persistNow();
+    if (canSend()) delivery?.leave();
+    closeChannel();
   });
+  const onPageShow = guard((event: PageTransitionEvent) => {
+    if (!event.persisted) return;
+    // Restored from the back/forward cache: other tabs may have moved on.
+    openChannel();
+    void refresh().then(() => deliver());
+  });
+  const onOnline = guard(() => void deliver());
+  openChannel();
   if (canPersist()) {
     const replay = takeJournal();
     if (replay.length) {
@@ -267,6 +403,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   const options = { capture: true, passive: true } as const;
   document.addEventListener('visibilitychange', onHide, options);
   window.addEventListener('pagehide', onPageHide, options);
+  window.addEventListener('pageshow', onPageShow, options);
+  window.addEventListener('online', onOnline, options);
 
   async function forget(): Promise<void> {
     pendingSignals = [];
@@ -275,6 +413,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     clearJournal();
     await chain;
     await store.clear();
+    latest = null;
+    known.clear();
     fallbackId = randomId();
     lastScore = 0;
   }
@@ -339,14 +479,18 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       void forget();
     }),
     reset: guard(forget, Promise.resolve()),
-    flush: guard(flush, Promise.resolve()),
+    flush: guard(() => flush().then(() => deliver(true)), Promise.resolve()),
     destroy: guard(() => {
       if (destroyed) return;
       void flush();
       destroyed = true;
       capture?.stop();
+      delivery?.stop();
+      closeChannel();
       document.removeEventListener('visibilitychange', onHide, options);
       window.removeEventListener('pagehide', onPageHide, options);
+      window.removeEventListener('pageshow', onPageShow, options);
+      window.removeEventListener('online', onOnline, options);
     }),
   };
   return tracker;

@@ -62,3 +62,21 @@ export const KNOWN_SIGNALS: readonly string[] = [
   'engaged_time',
   'ad_click',
 ];
+
+/** Query parameters kept in URLs: attribution only. Everything else (emails, tokens, search terms) is stripped. */
+export const DEFAULT_URL_PARAMS: readonly string[] = [
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'gclid',
+  'gbraid',
+  'wbraid',
+  'dclid',
+  'fbclid',
+  'msclkid',
+  'ttclid',
+  'li_fat_id',
+];
+

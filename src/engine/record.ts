@@ -40,6 +40,28 @@ export interface StageMark {
   lapsed: boolean;
 }
 
+/**
+ * An undelivered qualification beacon. It lives in the visitor record so that the stage crossing,
+ * the beacon and its claim are written in one transaction (one tab sends).
+ */
+export interface OutboxEntry {
+  /** The beacon's idempotency id. */
+  id: string;
+  /** The beacon without its per-send fields (transport/payload.ts: StoredBeacon). */
+  beacon: Record<string, unknown>;
+  created: number;
+  attempts: number;
+  /** Not to be attempted before this time (backoff, Retry-After). */
+  next: number;
+  /** The tab sending it now ('' when nobody is), and since when. */
+  claim: string;
+  claimAt: number;
+  /** The page that qualified (its page-experience metrics go with the beacon). */
+  page: string;
+}
+
+export const MAX_OUTBOX = 10;
+
 export interface VisitorRecord {
   version: typeof RECORD_VERSION;
   id: string;
@@ -55,6 +77,9 @@ export interface VisitorRecord {
   traits: Props;
   /** Ids of the latest applied signals, newest last (see MAX_SEEN). */
   seen: string[];
+  /** First-visit attribution: landing page, referrer origin, utm_* and click ids. */
+  attribution: Record<string, string>;
+  outbox: OutboxEntry[];
 }
 
 export function newRecord(id: string, now: number): VisitorRecord {
@@ -71,6 +96,8 @@ export function newRecord(id: string, now: number): VisitorRecord {
     recent: [],
     traits: {},
     seen: [],
+    attribution: {},
+    outbox: [],
   };
 }
 
@@ -110,6 +137,27 @@ function isTally(value: unknown): value is RuleTally {
   );
 }
 
+const isText = (value: unknown, max: number): value is string => typeof value === 'string' && value.length <= max;
+
+function isOutboxEntry(value: unknown): value is OutboxEntry {
+  if (!isObject(value)) return false;
+  const beacon = value.beacon;
+  return (
+    isName(value.id) &&
+    isObject(beacon) &&
+    beacon.v === 1 &&
+    beacon.id === value.id &&
+    isName(beacon.stage) &&
+    isName(beacon.visitor) &&
+    isTime(value.created) &&
+    isCount(value.attempts) &&
+    isTime(value.next) &&
+    isText(value.claim, 64) &&
+    isTime(value.claimAt) &&
+    isText(value.page, 64)
+  );
+}
+
 const isStageMark = (value: unknown): value is StageMark =>
   isObject(value) && isTime(value.at) && isCount(value.n) && value.n > 0 && typeof value.lapsed === 'boolean';
 
@@ -130,6 +178,8 @@ export function parseRecord(value: unknown): VisitorRecord | null {
     !everyEntry(value.rules, MAX_RULES, (_, tally) => isTally(tally)) ||
     !everyEntry(value.stages, MAX_RULES, (_, mark) => isStageMark(mark)) ||
     !everyEntry(value.traits, MAX_TRAITS, (_, trait) => isPropValue(trait)) ||
+    !everyEntry(value.attribution, 30, (_, item) => isText(item, 1000)) ||
+    !Array.isArray(value.outbox) ||
     !Array.isArray(value.seen) ||
     value.seen.length > MAX_SEEN ||
     !value.seen.every(isName) ||
@@ -141,7 +191,10 @@ export function parseRecord(value: unknown): VisitorRecord | null {
   ) {
     return null;
   }
-  return cloneRecord(value as unknown as VisitorRecord);
+  const record = cloneRecord(value as unknown as VisitorRecord);
+  // A corrupt outbox entry is dropped on its own: the rest of the record (and other beacons) stay.
+  record.outbox = record.outbox.filter(isOutboxEntry).slice(-MAX_OUTBOX);
+  return record;
 }
 
 function clonePlain<T>(value: T): T {

@@ -25,7 +25,8 @@ const TYPES = { '.js': 'text/javascript', '.map': 'application/json', '.html': '
  */
 export async function startServer(pages = {}, handlers = {}) {
   const requests = [];
-  const collector = { requests, status: 204 };
+  /** `script`: statuses (or { status, headers }) for the next requests, then `status`. */
+  const collector = { requests, status: 204, script: [] };
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
@@ -41,7 +42,11 @@ export async function startServer(pages = {}, handlers = {}) {
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
         requests.push({ method: req.method, headers: req.headers, body, time: Date.now() });
-        res.writeHead(collector.status, { 'access-control-allow-origin': '*' }).end();
+        const next = collector.script.length ? collector.script.shift() : collector.status;
+        const { status, headers = {} } = typeof next === 'number' ? { status: next } : next;
+        res
+          .writeHead(status, { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Retry-After', ...headers })
+          .end();
       });
       return;
     }
@@ -115,6 +120,15 @@ export async function waitForSignals(page, predicate, { timeout = 10_000 } = {})
     signals = (await readState(page)).signals;
     if (predicate(signals)) return signals;
     if (Date.now() > deadline) throw new Error(`waitForSignals timed out; last signals: ${JSON.stringify(signals)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Polls until `condition()` holds (Node side). */
+export async function until(condition, { timeout = 10_000, message = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${message}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,0 +1,134 @@
+import type { OutboxEntry, VisitorRecord } from '../engine/record';
+import type { Guard } from '../util/guard';
+import { claimDue, isClaimable, isDue, nextDueAt, settleEntry } from './outbox';
+import { encodeBeacon, type BeaconV1, type StoredBeacon } from './payload';
+import { DEFAULT_RETRY, judgeAttempt, type RetryPolicy } from './retry';
+import { sendOnLeave, sendWithFetch } from './send';
+import type { Vitals } from './vitals';
+
+/**
+ * Network failures (what an ad blocker or a CSP block looks like) per beacon per page load: a blocked
+ * endpoint costs a page at most this many requests; the next page load tries again, with backoff.
+ */
+export const MAX_NETWORK_FAILURES_PER_PAGE = 3;
+
+export interface DeliveryOptions {
+  endpoint: string;
+  /** This page's claim id. */
+  tab: string;
+  /** This page load. */
+  page: string;
+  /** Runs `change` on the visitor record in one transaction; resolves to the committed record. */
+  mutate: (change: (record: VisitorRecord) => void) => Promise<VisitorRecord>;
+  /** The latest committed record known to this page (for the synchronous leave path). */
+  latest: () => VisitorRecord | null;
+  now: () => number;
+  random: () => number;
+  monotonic: () => number;
+  /** Monotonic time at which each beacon qualified on this page. */
+  qualifiedAt: Map<string, number>;
+  vitals: () => Vitals | undefined;
+  guard: Guard;
+  log: (...args: unknown[]) => void;
+  policy?: RetryPolicy;
+}
+
+/**
+ * Delivers the outbox: claims due entries in one transaction, POSTs each with fetch (reading the
+ * status), settles it in another transaction, and schedules the next attempt. On leave, due
+ * entries this page may send go out with sendBeacon; they stay in the outbox until a 2xx, so the
+ * next page load re-sends with the same id when the beacon did not arrive.
+ */
+export function createDelivery(options: DeliveryOptions) {
+  const { endpoint, tab, now, guard, log } = options;
+  const policy = options.policy ?? DEFAULT_RETRY;
+  const failuresOnPage = new Map<string, number>();
+  const leftOnPage = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  let queued = false;
+  let queuedForce = false;
+  let stopped = false;
+
+  function body(entry: OutboxEntry): string {
+    const stored = entry.beacon as unknown as StoredBeacon;
+    const mark = options.qualifiedAt.get(entry.id);
+    const time = now();
+    const beacon: BeaconV1 = {
+      ...stored,
+      sentAt: time,
+      offset: Math.max(0, Math.round(mark !== undefined ? options.monotonic() - mark : time - stored.qualifiedAt)),
+    };
+    const vitals = entry.page === options.page ? options.vitals() : undefined;
+    if (vitals) beacon.vitals = vitals;
+    return encodeBeacon(beacon);
+  }
+
+  function schedule(record: VisitorRecord | null): void {
+    clearTimeout(timer);
+    const due = record ? nextDueAt(record, tab) : null;
+    if (due === null || stopped) return;
+    // Never sooner than a second: claims by another tab expire on their own clock.
+    timer = setTimeout(guard(() => void deliver()), Math.min(Math.max(due - now(), 1000), 2 ** 31 - 1));
+  }
+
+  async function run(force: boolean): Promise<void> {
+    if (stopped) return;
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) {
+      __DEBUG__ && log('offline: beacons wait for the online event');
+      return;
+    }
+    let claimed: OutboxEntry[] = [];
+    let record = await options.mutate((current) => {
+      claimed = claimDue(current, { now: now(), tab, force, accept: (entry) => (failuresOnPage.get(entry.id) ?? 0) < MAX_NETWORK_FAILURES_PER_PAGE });
+    });
+    for (const entry of claimed) {
+      const outcome = await sendWithFetch(endpoint, body(entry));
+      if (!outcome.status) failuresOnPage.set(entry.id, (failuresOnPage.get(entry.id) ?? 0) + 1);
+      const verdict = judgeAttempt(outcome, entry, { now: now(), random: options.random, policy });
+      __DEBUG__ && log(`beacon ${entry.id}: ${outcome.status || 'network error'} -> ${verdict.kind}`, verdict);
+      record = await options.mutate((current) => settleEntry(current, entry.id, verdict, { now: now(), tab }));
+    }
+    schedule(record);
+  }
+
+  /** Attempts the due entries (all claimable ones with `force`). Calls coalesce; never rejects. */
+  function deliver(force = false): Promise<void> {
+    queuedForce ||= force;
+    if (queued) return chain;
+    queued = true;
+    return (chain = chain.then(
+      guard(() => {
+        queued = false;
+        const forced = queuedForce;
+        queuedForce = false;
+        return run(forced);
+      }),
+    ));
+  }
+
+  /** The page is hidden or left: hand due entries this page may send to the browser's beacon queue. */
+  function leave(): void {
+    const record = options.latest();
+    if (!record || stopped) return;
+    const time = now();
+    for (const entry of record.outbox) {
+      if (leftOnPage.has(entry.id) || !isDue(entry, time) || !isClaimable(entry, tab, time)) continue;
+      leftOnPage.add(entry.id);
+      __DEBUG__ && log(`beacon ${entry.id}: sent with sendBeacon as the page is hidden`);
+      sendOnLeave(endpoint, body(entry));
+    }
+  }
+
+  return {
+    deliver,
+    leave,
+    schedule,
+    stop(): void {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export type Delivery = ReturnType<typeof createDelivery>;
