@@ -1,7 +1,9 @@
 import { installCapture } from './capture/index';
+import { installPanel } from './debug/panel';
 import { parseConfig, type Config, type ConfigProblem, type Options } from './config';
 import { newRecord, parseRecord, MAX_TRAITS, type VisitorRecord } from './engine/record';
 import { applySignals, DAY_MS, scoreAt, toVisitorState, type Crossing, type RuleHit } from './engine/score';
+import { followConsent, hasConsentPlatform } from './privacy/consent';
 import { clearJournal, forgetJournal, takeJournal, writeJournal } from './store/journal';
 import { createDelivery, type Delivery } from './transport/delivery';
 import { addToOutbox } from './transport/outbox';
@@ -71,6 +73,8 @@ export interface TrackerDeps {
   random?: () => number;
   /** Skip automatic capture (page views); for tests and custom setups. */
   capture?: boolean;
+  /** Skip the on-page debug panel in debug mode. */
+  panel?: boolean;
 }
 
 /** Remembers an opt-out with nothing but this key: no id, no time. */
@@ -150,9 +154,11 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   if (__DEBUG__ && debug) onGuardError((error) => console.warn('[leadscore] internal error (contained):', error));
 
   const automation = !config.allowAutomation && readAutomation();
-  let optedOut = readOptOut();
   const privacySignal = config.respectPrivacySignals && readPrivacySignal();
-  let consented = config.consent !== 'required';
+  // `auto` with a consent platform on the page starts without storage until the platform answers.
+  let consented = config.consent === 'granted' || (config.consent === 'auto' && !hasConsentPlatform());
+  // Before consent nothing is read from storage, not even the opt-out marker.
+  let optedOut = consented && readOptOut();
   if (automation) __DEBUG__ && log('automation detected: not scoring (set data-allow-automation to allow)');
   if (optedOut) __DEBUG__ && log('visitor opted out: not scoring');
   if (privacySignal) __DEBUG__ && log('Global Privacy Control / Do Not Track: scoring in memory only');
@@ -360,7 +366,20 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     schedule();
   };
 
-  const capture = deps.capture === false ? null : installCapture({ emit: guard(record), hashChange: config.hashChange, guard });
+  const addTraits = (traits: Props): void => {
+    if (destroyed || automation || optedOut) return;
+    Object.assign(pendingTraits, traits);
+    schedule();
+  };
+  const capture =
+    deps.capture === false
+      ? null
+      : installCapture({
+          emit: guard(record),
+          hashChange: config.hashChange,
+          onEmail: config.captureEmail ? (email) => addTraits({ email }) : undefined,
+          guard,
+        });
   /** Hidden or leaving: journal what is not committed yet (synchronously), then write it. */
   const persistNow = (): void => {
     if (canPersist() && (inFlight.length || pendingSignals.length)) {
@@ -419,6 +438,32 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     lastScore = 0;
   }
 
+  function setConsent(granted: boolean): void {
+    if (granted === true && !consented) {
+      consented = true;
+      optedOut = readOptOut();
+      if (!canPersist()) return;
+      // Replay this page's in-memory signals into the stored record.
+      store = openStore();
+      pendingSignals = [...memorySignals, ...pendingSignals.filter((signal) => !memorySignals.includes(signal))];
+      memorySignals = [];
+      __DEBUG__ && log('consent granted: storing');
+      openChannel();
+      schedule();
+    } else if (granted === false && consented) {
+      consented = false;
+      __DEBUG__ && log('consent revoked: deleting visitor data');
+      const old = store;
+      store = openStore();
+      clearJournal();
+      closeChannel();
+      latest = null;
+      chain = chain.then(() => old.clear());
+    }
+  }
+  const stopConsent = config.consent === 'auto' ? followConsent(guard(setConsent), guard) : noop;
+  if (__DEBUG__ && !consented) log(`waiting for consent (${config.consent === 'required' ? 'consent: required' : 'the consent platform'}): memory only`);
+
   const tracker: Tracker = {
     track: guard((name: string, props?: Record<string, unknown>) => {
       const signalName = toSignalName(name);
@@ -426,11 +471,9 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       record(signalName, toProps(props));
     }),
     identify: guard((traits: Record<string, unknown>) => {
-      if (destroyed || automation || optedOut) return;
       const clean = toProps(traits, MAX_TRAITS);
       if (!Object.keys(clean).length) return void (__DEBUG__ && log('identify() needs an object of traits, got', traits));
-      Object.assign(pendingTraits, clean);
-      schedule();
+      addTraits(clean);
     }),
     getState: guard(async () => {
       await flush();
@@ -449,25 +492,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       set.add(callback);
       return () => void set.delete(callback);
     }, noop),
-    consent: guard((granted: boolean) => {
-      if (granted === true && !consented) {
-        consented = true;
-        if (!canPersist()) return;
-        // Replay this page's in-memory signals into the stored record.
-        store = openStore();
-        pendingSignals = [...memorySignals, ...pendingSignals.filter((signal) => !memorySignals.includes(signal))];
-        memorySignals = [];
-        __DEBUG__ && log('consent granted: storing');
-        schedule();
-      } else if (granted === false && consented) {
-        consented = false;
-        __DEBUG__ && log('consent revoked: deleting visitor data');
-        const old = store;
-        store = openStore();
-        clearJournal();
-        chain = chain.then(() => old.clear());
-      }
-    }),
+    consent: guard((granted: boolean) => setConsent(granted)),
+
     optOut: guard(() => {
       optedOut = true;
       try {
@@ -485,6 +511,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       void flush();
       destroyed = true;
       capture?.stop();
+      stopConsent();
       delivery?.stop();
       closeChannel();
       document.removeEventListener('visibilitychange', onHide, options);
@@ -493,6 +520,14 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       window.removeEventListener('online', onOnline, options);
     }),
   };
+  if (__DEBUG__ && debug && deps.panel !== false) {
+    const removePanel = installPanel(tracker, guard);
+    const destroy = tracker.destroy;
+    tracker.destroy = guard(() => {
+      removePanel();
+      destroy();
+    });
+  }
   return tracker;
 }
 

@@ -13,6 +13,8 @@ export interface CaptureOptions {
   /** Receives every captured signal (already de-duplicated). */
   emit: (name: string, props: Props) => void;
   hashChange: boolean;
+  /** `data-capture-email`: receives emails of submitted newsletter/contact/sign-up forms. */
+  onEmail?: (email: string) => void;
   /** The tracker's guard: every listener and callback of ours runs behind it. */
   guard: Guard;
 }
@@ -67,7 +69,9 @@ export function installCapture(options: CaptureOptions): Capture {
     return platforms.stop;
   });
   install(() => onCartRequests(merger));
-  install(() => onInteractions({ merger, readProduct: () => readProduct() ?? {}, onInteraction: guard(recheck) }));
+  install(() =>
+    onInteractions({ merger, readProduct: () => readProduct() ?? {}, onInteraction: guard(recheck), onEmail: options.onEmail }),
+  );
   install(() => onEngagedTime(guard(options.emit)));
   install(() =>
     onPageViews(guard(options.emit), {

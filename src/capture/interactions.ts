@@ -53,6 +53,20 @@ function controlProps(control: HTMLElement): Props {
   return props;
 }
 
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,}$/;
+const SENSITIVE = 'input[type=password],[autocomplete^=cc-],[name*=card],[name*=Card],[name*=cvc],[name*=cvv],[name*=iban]';
+
+/**
+ * The email a visitor submitted, for `data-capture-email` only: the value of the form's email
+ * field, and only from forms without password or payment fields. Nothing else is ever read.
+ */
+export function readSubmittedEmail(form: HTMLFormElement): string | null {
+  if (form.querySelector(SENSITIVE)) return null;
+  const field = form.querySelector('input[type=email],input[autocomplete~=email]') as HTMLInputElement | null;
+  const value = field?.value.trim() ?? '';
+  return EMAIL.test(value) ? value.slice(0, 254) : null;
+}
+
 /** Classifies a form by what it contains, never by what the visitor typed into it. */
 export function classifyForm(form: HTMLFormElement): { signal: string; props: Props } {
   const has = (selector: string): boolean => !!form.querySelector(selector);
@@ -71,6 +85,8 @@ export function classifyForm(form: HTMLFormElement): { signal: string; props: Pr
 
 export interface InteractionOptions {
   merger: ActionMerger;
+  /** With `data-capture-email`: receives the email of a submitted form (see readSubmittedEmail). */
+  onEmail?: (email: string) => void;
   /** Product details of the current page (price, currency) to enrich cart adds. */
   readProduct: () => Props;
   /** Called on every interaction: lets the dataLayer hook check it is still in place. */
@@ -149,6 +165,10 @@ export function onInteractions(options: InteractionOptions): () => void {
     }
     if (ADD_TEXT.test(submitterText) && !NOT_CART.test(submitterText)) return observe(event, cartTrace(cartFormProps(form), false), true);
     const { signal, props } = classifyForm(form);
+    if (options.onEmail && (signal === 'sign_up' || signal === 'generate_lead')) {
+      const email = readSubmittedEmail(form);
+      if (email) options.onEmail(email);
+    }
     observe(event, { signal, props, kind: 'intent', trusted: true }, true);
   };
 
