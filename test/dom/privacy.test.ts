@@ -45,8 +45,8 @@ describe('consent modes', () => {
   });
 
   it('required: reads and writes no storage at all before consent, not even the opt-out marker', async () => {
-    const getItem = vi.spyOn(Storage.prototype, 'getItem');
-    const setItem = vi.spyOn(Storage.prototype, 'setItem');
+    const reads = [vi.spyOn(localStorage, 'getItem'), vi.spyOn(sessionStorage, 'getItem')];
+    const writes = [vi.spyOn(localStorage, 'setItem'), vi.spyOn(sessionStorage, 'setItem'), vi.spyOn(localStorage, 'removeItem')];
     const open = vi.spyOn(indexedDB, 'open');
     const tracker = make({ consent: 'required' }, {});
     tracker.track('add_to_cart');
@@ -55,8 +55,8 @@ describe('consent modes', () => {
     expect(state.signals.add_to_cart).toBe(1);
     expect(state.storage).toBe('memory');
     expect(open).not.toHaveBeenCalled();
-    expect(getItem).not.toHaveBeenCalled();
-    expect(setItem).not.toHaveBeenCalled();
+    for (const spy of [...reads, ...writes]) expect(spy).not.toHaveBeenCalled();
+    expect(document.cookie).toBe('');
   });
 
   it('auto with TCF: nothing stored until the CMP answers with purpose 1', async () => {

@@ -59,8 +59,9 @@ export async function startServer(pages = {}, handlers = {}) {
     }
     const page = pages[url.pathname];
     if (page === undefined) return res.writeHead(404, { 'content-type': 'text/html' }).end('<!doctype html><title>404</title>');
-    const html = typeof page === 'function' ? page(req, url) : page;
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
+    const value = typeof page === 'function' ? page(req, url) : page;
+    const { html, headers = {} } = typeof value === 'string' ? { html: value } : value;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(html);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
@@ -84,14 +85,15 @@ export async function openPage(context) {
 }
 
 /** A store page with the documented stub, optional queued calls and the script tag. */
-export function storePage({ attributes = 'data-allow-automation', queued = '', body = '', script = 'leadscore.js' } = {}) {
+export function storePage({ attributes = 'data-allow-automation', queued = '', body = '', script = 'leadscore.js', nonce = '' } = {}) {
+  const n = nonce ? ` nonce="${nonce}"` : '';
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>Test store</title>
-<script>
+<script${n}>
 window.leadscore = window.leadscore || function () { (leadscore.q = leadscore.q || []).push(arguments) };
 ${queued}
 </script>
-<script async src="/dist/${script}" ${attributes}></script>
+<script async${n} src="/dist/${script}" ${attributes}></script>
 </head><body>${body}</body></html>`;
 }
 
