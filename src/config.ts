@@ -299,7 +299,8 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   if (__DEBUG__) for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.includes(key as keyof Options)) {
       const suggestion = suggestOption(key);
-      __DEBUG__ && warn(`unknown option "${key}"` + (suggestion ? `; did you mean "${suggestion}"?` : ''));
+      // Store owners write attributes, developers write options: name both.
+      warn(`unknown option "${key}" (${toAttributeName(key)})` + (suggestion ? `; did you mean "${suggestion}" (${toAttributeName(suggestion)})?` : ''));
     }
   }
   const has = (key: keyof Options): boolean => options[key] !== undefined;

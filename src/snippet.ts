@@ -4,7 +4,8 @@
  * exposes `window.leadscore`, both a function `leadscore(command, ...args)` and an object with the
  * tracker's methods.
  */
-import { fromAttributeName, parseConfig, type ConfigProblem } from './config';
+import { parseConfig, type ConfigProblem } from './config';
+import { readScriptOptions } from './tag';
 import { startTracker, VERSION, type Tracker } from './tracker';
 import { guard } from './util/guard';
 
@@ -20,31 +21,6 @@ interface Stub {
 
 /** Marks a booted copy without adding an enumerable global (a foreign `window.leadscore` may exist). */
 const BOOTED = Symbol.for('leadscore.booted');
-
-function readOptions(script: HTMLScriptElement | null, problems: ConfigProblem[]): Record<string, unknown> {
-  const options: Record<string, unknown> = {};
-  const attributes: Record<string, string> = {};
-  for (const attribute of script ? Array.from(script.attributes) : []) {
-    if (attribute.name.startsWith('data-')) attributes[fromAttributeName(attribute.name)] = attribute.value;
-  }
-  const configRef = attributes.config;
-  delete attributes.config;
-  if (configRef !== undefined) {
-    const element = configRef.startsWith('#') ? document.getElementById(configRef.slice(1)) : null;
-    try {
-      if (!element) throw new Error(`no element ${configRef}`);
-      const json: unknown = JSON.parse(element.textContent ?? '');
-      if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error('not a JSON object');
-      Object.assign(options, json);
-    } catch (error) {
-      problems.push({ fatal: true, message: `data-config: ${(error as Error).message}` });
-    }
-  }
-  // Attributes on the tag win over the inline JSON: they are the quickest thing to edit.
-  Object.assign(options, attributes);
-  if (/[?&]leadscore_debug=1(&|$)/.test(location.search)) options.debug = true;
-  return options;
-}
 
 /**
  * Debug mode costs production nothing but this loader: the production builds hand over to
@@ -103,7 +79,7 @@ const start = guard((options: Record<string, unknown>, problems: ConfigProblem[]
 guard(() => {
   const script = document.currentScript as HTMLScriptElement | null;
   const problems: ConfigProblem[] = [];
-  const options = readOptions(script, problems);
+  const options = readScriptOptions(script, problems);
   const boot = (): void => start(options, problems);
   const debug = options.debug !== undefined && !/^(false|0|no|off)$/i.test(String(options.debug));
   if (!__DEBUG__ && debug && !(window as unknown as Record<symbol, unknown>)[BOOTED] && loadDebugBuild(script, boot)) return;

@@ -115,7 +115,7 @@ describe('core in real Chromium', () => {
     assert.equal(state.signals.view_item, 1);
     const scripts = await page.evaluate(() => Array.from(document.scripts, (s) => s.src).filter(Boolean));
     assert.ok(scripts.some((src) => src.endsWith('/dist/leadscore.debug.js')));
-    assert.ok(logs.some((line) => line.includes('unknown option "treshold"; did you mean "threshold"?')), logs.join('\n'));
+    assert.ok(logs.some((line) => line.includes('unknown option "treshold" (data-treshold); did you mean "threshold" (data-threshold)?')), logs.join('\n'));
     assert.ok(logs.some((line) => line.startsWith('[leadscore] view_item')), logs.join('\n'));
     assert.deepEqual(errors, []);
     await context.close();

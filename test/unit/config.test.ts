@@ -102,9 +102,9 @@ describe('fatal problems keep the tracker off the network', () => {
 
 describe('warnings (shown in debug mode)', () => {
   it.each<[string, Record<string, unknown>, RegExp]>([
-    ['typo with suggestion', { treshold: 5 }, /unknown option "treshold"; did you mean "threshold"\?/],
-    ['typo camelCase', { halfLifeDay: 5 }, /did you mean "halfLifeDays"/],
-    ['unknown, no suggestion', { color: 'red' }, /^unknown option "color"$/],
+    ['typo with suggestion', { treshold: 5 }, /unknown option "treshold" \(data-treshold\); did you mean "threshold" \(data-threshold\)\?/],
+    ['typo camelCase', { halfLifeDay: 5 }, /did you mean "halfLifeDays" \(data-half-life-days\)/],
+    ['unknown, no suggestion', { color: 'red' }, /^unknown option "color" \(data-color\)$/],
     ['halfLifeDays negative', { halfLifeDays: -1 }, /halfLifeDays must be a number from 0/],
     ['sessionMinutes zero', { sessionMinutes: '0' }, /sessionMinutes must be a number from 1/],
     ['retentionDays text', { retentionDays: 'forever' }, /retentionDays must be a number/],
