@@ -39,4 +39,11 @@ export default [
     external: ['idb-keyval', 'web-vitals', /^web-vitals\//],
     plugins: [transpile({ webVitals: true, debug: true })],
   },
+  {
+    // leadscore/receiver: server side (Node 18+, Deno, Bun, edge runtimes). Never in the browser bundle.
+    input: { 'receiver/index': 'src/receiver/index.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true },
+    external: [/^node:/],
+    plugins: [transpile({ webVitals: false, debug: true })],
+  },
 ];

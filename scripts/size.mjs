@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const budget = JSON.parse(readFileSync(new URL('../size-budget.json', import.meta.url), 'utf8'));
+// Shipped to browsers: the script-tag files and the ESM entry. The receiver (dist/receiver/) is server-side.
 const files = readdirSync('dist')
   .filter((name) => name.endsWith('.js'))
   .map((name) => `dist/${name}`)
