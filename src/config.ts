@@ -97,7 +97,8 @@ const OPTION_NAMES: readonly (keyof Options)[] = [
 const CONSENT_MODES: readonly ConsentMode[] = ['auto', 'granted', 'required'];
 const PERIODS: readonly RulePeriod[] = ['visitor', 'session', 'day'];
 const MAX_POINTS = 1e6;
-const NAME_PATTERN = /^[\w.:-]{1,64}$/;
+/** Names of rules, stages and signals in configuration; reserved object keys are refused (the receiver refuses them too). */
+const NAME_PATTERN = /^(?!(__proto__|constructor|prototype)$)[\w.:-]{1,64}$/;
 
 /** `halfLifeDays` -> `half-life-days`, for messages in the vocabulary of the channel in use. */
 export const toAttributeName = (name: string): string => 'data-' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());

@@ -1,7 +1,7 @@
 import { installCapture } from './capture/index';
 import { installPanel } from './debug/panel';
 import { parseConfig, type Config, type ConfigProblem, type Options } from './config';
-import { newRecord, parseRecord, MAX_TRAITS, type VisitorRecord } from './engine/record';
+import { getOwn, newRecord, parseRecord, MAX_TRAITS, type VisitorRecord } from './engine/record';
 import { applySignals, DAY_MS, scoreAt, toVisitorState, type Crossing, type RuleHit } from './engine/score';
 import { followConsent, hasConsentPlatform } from './privacy/consent';
 import { clearJournal, forgetJournal, takeJournal, writeJournal } from './store/journal';
@@ -232,7 +232,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   /** Tells subscribers about stages other tabs reached since this tab last looked. */
   function observeStages(record: VisitorRecord): void {
     for (const stage of model.stages) {
-      const mark = record.stages[stage.name];
+      const mark = getOwn(record.stages, stage.name);
       if (!mark) continue;
       if (knownReady && mark.n > (known.get(stage.name) ?? 0)) {
         const crossing: Crossing = { stage: stage.name, threshold: stage.threshold, score: scoreAt(record, model, mark.at), at: mark.at, n: mark.n };
@@ -308,7 +308,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     await store.update((stored) => {
       const base = revive(stored);
       for (const key of Object.keys(traits)) {
-        if (key in base.traits || Object.keys(base.traits).length < MAX_TRAITS) base.traits[key] = traits[key]!;
+        if (getOwn(base.traits, key) !== undefined || Object.keys(base.traits).length < MAX_TRAITS) base.traits[key] = traits[key]!;
       }
       result = applySignals(base, signals, model);
       // The crossing, its beacon and this tab's claim on it commit together: one tab sends.

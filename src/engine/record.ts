@@ -82,6 +82,15 @@ export interface VisitorRecord {
   outbox: OutboxEntry[];
 }
 
+/**
+ * A record's maps are keyed by names that come from the page (signal names) and from configuration
+ * (rule ids, stage names). Reading `map['toString']` would find Object.prototype's function: only
+ * own properties count.
+ */
+export function getOwn<T>(map: Record<string, T>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
+}
+
 export function newRecord(id: string, now: number): VisitorRecord {
   return {
     version: RECORD_VERSION,

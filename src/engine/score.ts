@@ -2,6 +2,7 @@ import type { Props, Rule, ScoringModel, Signal, Stage, VisitorState } from '../
 import { matchProps } from './match';
 import {
   cloneRecord,
+  getOwn,
   MAX_RECENT,
   MAX_SEEN,
   MAX_SIGNAL_NAMES,
@@ -72,7 +73,7 @@ function tallyPoints(rule: Rule, tally: RuleTally, now: number, halfLifeDays: nu
 export function scoreRules(record: VisitorRecord, model: ScoringModel, now: number): Record<string, number> {
   const result: Record<string, number> = {};
   for (const rule of model.rules) {
-    const tally = record.rules[rule.id];
+    const tally = getOwn(record.rules, rule.id);
     if (tally) result[rule.id] = tallyPoints(rule, tally, now, model.halfLifeDays);
   }
   return result;
@@ -82,7 +83,7 @@ export function scoreRules(record: VisitorRecord, model: ScoringModel, now: numb
 export function scoreAt(record: VisitorRecord, model: ScoringModel, now: number): number {
   let total = 0;
   const byRule = scoreRules(record, model, now);
-  for (const id in byRule) total += byRule[id]!;
+  for (const id of Object.keys(byRule)) total += byRule[id]!;
   return Math.max(0, total);
 }
 
@@ -92,7 +93,8 @@ function periodKey(rule: Rule, record: VisitorRecord, time: number): number {
 
 /** Counts one matching signal against a rule; returns the points added (0 when capped). */
 function countRule(rule: Rule, record: VisitorRecord, time: number, halfLifeDays: number): number | null {
-  const tally: RuleTally = (record.rules[rule.id] ??= { count: 0, points: 0, at: time, key: 0, used: 0 });
+  let tally = getOwn(record.rules, rule.id);
+  if (!tally) record.rules[rule.id] = tally = { count: 0, points: 0, at: time, key: 0, used: 0 };
   const key = periodKey(rule, record, time);
   // Keys only move forward: a clock jumping back to an earlier day must not reopen a spent cap.
   if (key > tally.key) {
@@ -136,9 +138,8 @@ function applyOne(record: VisitorRecord, signal: Signal, model: ScoringModel, be
     if (points !== null) hits.push({ id: rule.id, points });
   }
   const counts = record.signals;
-  if (signal.name in counts || Object.keys(counts).length < MAX_SIGNAL_NAMES) {
-    counts[signal.name] = (counts[signal.name] ?? 0) + 1;
-  }
+  const count = getOwn(counts, signal.name);
+  if (count !== undefined || Object.keys(counts).length < MAX_SIGNAL_NAMES) counts[signal.name] = (count ?? 0) + 1;
   const total = hits.reduce((sum, hit) => sum + hit.points, 0);
   record.recent.push([signal.name, signal.time, Math.round(total * 100) / 100]);
   if (record.recent.length > MAX_RECENT) record.recent.splice(0, record.recent.length - MAX_RECENT);
@@ -149,7 +150,7 @@ function applyOne(record: VisitorRecord, signal: Signal, model: ScoringModel, be
 /** Marks stages whose score fell below the threshold; they may qualify again after the cool-off. */
 function markLapses(record: VisitorRecord, stages: readonly Stage[], score: number): void {
   for (const stage of stages) {
-    const mark = record.stages[stage.name];
+    const mark = getOwn(record.stages, stage.name);
     if (mark && score < stage.threshold) mark.lapsed = true;
   }
 }
@@ -158,7 +159,7 @@ function markCrossings(record: VisitorRecord, model: ScoringModel, score: number
   const crossed: Crossing[] = [];
   for (const stage of model.stages) {
     if (score < stage.threshold) continue;
-    const mark = record.stages[stage.name];
+    const mark = getOwn(record.stages, stage.name);
     if (!mark) {
       record.stages[stage.name] = { at: time, n: 1, lapsed: false };
     } else if (mark.lapsed && time - mark.at >= model.coolOffDays * DAY_MS) {
@@ -168,7 +169,7 @@ function markCrossings(record: VisitorRecord, model: ScoringModel, score: number
     } else {
       continue;
     }
-    crossed.push({ stage: stage.name, threshold: stage.threshold, score, at: time, n: record.stages[stage.name]!.n });
+    crossed.push({ stage: stage.name, threshold: stage.threshold, score, at: time, n: getOwn(record.stages, stage.name)!.n });
   }
   return crossed;
 }
@@ -224,11 +225,11 @@ export function toVisitorState(
 ): VisitorState {
   const rules: VisitorState['rules'] = {};
   const byRule = scoreRules(record, model, options.now);
-  for (const id in byRule) rules[id] = { count: record.rules[id]!.count, points: round(byRule[id]!) };
+  for (const id of Object.keys(byRule)) rules[id] = { count: getOwn(record.rules, id)!.count, points: round(byRule[id]!) };
   let stage: string | null = null;
   const qualified: Record<string, number> = {};
   for (const candidate of model.stages) {
-    const mark = record.stages[candidate.name];
+    const mark = getOwn(record.stages, candidate.name);
     if (mark) {
       qualified[candidate.name] = mark.at;
       stage = candidate.name;

@@ -89,11 +89,22 @@ export function createVisitorStore(options: VisitorStoreOptions): VisitorStore {
       if (!store) return;
       await attempt(() => del(VISITOR_KEY, store.use));
       store.close();
-      try {
-        indexedDB.deleteDatabase(DB_NAME);
-      } catch {
-        // Deleting the key above already removed the visitor's data.
-      }
+      // Wait for the deletion: a write queued after clear() (consent granted again) must land in
+      // the new database, not in the one being deleted. Bounded: other tabs close their
+      // connections on `versionchange`, but a page that does not must not hang us.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        try {
+          const request = indexedDB.deleteDatabase(DB_NAME);
+          request.onsuccess = request.onerror = done;
+        } catch {
+          done(); // Deleting the key above already removed the visitor's data.
+        }
+      });
     },
   };
 }

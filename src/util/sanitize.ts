@@ -16,11 +16,14 @@ export function cleanText(value: string, max: number): string {
   return text.trim();
 }
 
-/** A signal name, or null if there is nothing usable. */
+/** Keys a receiver must refuse (prototype pollution); never produced as names or keys. */
+const RESERVED = /^(__proto__|constructor|prototype)$/;
+
+/** A signal name (also used for prop and trait keys), or null if there is nothing usable. */
 export function toSignalName(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const name = cleanText(value, MAX_NAME_LENGTH);
-  return name && name !== '__proto__' ? name : null;
+  return name && !RESERVED.test(name) ? name : null;
 }
 
 /**

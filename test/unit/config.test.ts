@@ -183,3 +183,11 @@ describe('helpers', () => {
     expect(parseEndpoint('http://127.0.0.1:8080/c', 'http://127.0.0.1:8080/')).toEqual({ url: 'http://127.0.0.1:8080/c' });
   });
 });
+
+describe('reserved names', () => {
+  it.each(['__proto__', 'constructor', 'prototype'])('refuses %s as a rule id, signal or stage name', (name) => {
+    expect(parseRule({ id: name, signal: 'x', points: 1 })).toMatch(/needs an id/);
+    expect(parseRule({ id: 'r', signal: name, points: 1 })).toMatch(/needs a signal/);
+    expect(parseConfig({ stages: `${name}:10` }, page).problems[0]!.message).toMatch(/invalid stage name/);
+  });
+});

@@ -507,3 +507,14 @@ describe('properties over random sequences', () => {
     }
   });
 });
+
+describe('names that are Object.prototype properties', () => {
+  it.each(['toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'])('counts a signal and a rule named %s like any other', (name) => {
+    const m = model([{ id: name, signal: name, points: 5 }], { stages: [{ name, threshold: 10 }] });
+    const { record, crossed } = run(m, [sig(name, T0), sig(name, T0 + 1)]);
+    expect(record.signals[name]).toBe(2);
+    expect(record.rules[name]!.count).toBe(2);
+    expect(crossed.map((c) => c.stage)).toEqual([name]);
+    expect(parseRecord(record)).not.toBeNull();
+  });
+});
