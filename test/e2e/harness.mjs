@@ -37,16 +37,20 @@ export async function startServer(pages = {}, handlers = {}) {
       req.on('end', () => handler({ req, res, url, body }));
       return;
     }
+    if (url.pathname === '/collect-redirect') return res.writeHead(307, { location: '/collect', 'access-control-allow-origin': '*' }).end();
     if (url.pathname === '/collect') {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
         requests.push({ method: req.method, headers: req.headers, body, time: Date.now() });
         const next = collector.script.length ? collector.script.shift() : collector.status;
-        const { status, headers = {} } = typeof next === 'number' ? { status: next } : next;
-        res
-          .writeHead(status, { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Retry-After', ...headers })
-          .end();
+        // 'drop': the connection dies (endpoint down); { delay }: a slow endpoint.
+        if (next === 'drop') return req.socket.destroy();
+        const { status, headers = {}, delay = 0 } = typeof next === 'number' ? { status: next } : next;
+        setTimeout(() => {
+          if (res.destroyed) return;
+          res.writeHead(status, { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Retry-After', ...headers }).end();
+        }, delay);
       });
       return;
     }

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { launchBrowser, openPage, readState, startServer, storePage, until, waitForSignals } from './harness.mjs';
+
+const QUALIFY = `leadscore('track', 'add_to_cart', { item_id: 'a' }); leadscore('track', 'add_to_cart', { item_id: 'b' });`;
+const attrs = (endpoint = '/collect') => `data-allow-automation data-endpoint="${endpoint}" data-threshold="30"`;
+
+describe('faults in real Chromium: no page error, no lost qualification, at most one accepted id', () => {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer({
+      '/idle': storePage({ attributes: attrs() }),
+      '/qualify': storePage({ attributes: attrs(), queued: QUALIFY }),
+      '/redirect': storePage({ attributes: attrs('/collect-redirect'), queued: QUALIFY }),
+    });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  beforeEach(() => {
+    server.collector.requests.length = 0;
+    server.collector.script.length = 0;
+    server.collector.status = 204;
+  });
+  const received = () => server.collector.requests.filter((request) => request.method === 'POST');
+  const ids = () => new Set(received().map((request) => JSON.parse(request.body).id));
+
+  it('IndexedDB deleted by another tab mid-session: the first tab recovers and keeps scoring', async () => {
+    const context = await browser.newContext();
+    const a = await openPage(context);
+    await a.page.goto(server.origin + '/idle');
+    await a.page.evaluate(() => leadscore.track('view_item'));
+    await waitForSignals(a.page, (s) => s.view_item === 1);
+    const b = await openPage(context);
+    await b.page.goto('about:blank');
+    await b.page.goto(server.origin + '/target-does-not-exist');
+    await b.page.evaluate(() => new Promise((resolve) => { const r = indexedDB.deleteDatabase('leadscore'); r.onsuccess = r.onerror = r.onblocked = resolve; }));
+    await a.page.evaluate(() => leadscore.track('add_to_cart'));
+    const state = await readState(a.page);
+    assert.equal(state.signals.add_to_cart, 1);
+    assert.equal(state.storage, 'idb');
+    assert.deepEqual(a.errors, []);
+    await context.close();
+  });
+
+  it('endpoint down (connection dropped): bounded attempts per page, delivered on a later load once it is back', async () => {
+    server.collector.status = 'drop';
+    const context = await browser.newContext();
+    const { page, errors } = await openPage(context);
+    await page.clock.install();
+    await page.goto(server.origin + '/qualify');
+    await until(() => server.collector.requests.length >= 1, { message: 'a first attempt' });
+    for (let i = 0; i < 12; i++) {
+      await page.clock.runFor(5000);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await page.evaluate(() => leadscore.flush());
+    assert.equal(server.collector.requests.length, 3, 'three network failures on this page, then it stops');
+    server.collector.status = 204;
+    server.collector.requests.length = 0;
+    await page.reload();
+    await readState(page);
+    for (let i = 0; i < 10 && received().length === 0; i++) {
+      await page.clock.runFor(60_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await until(() => received().length >= 1, { message: 'delivery after the endpoint came back' }).catch((error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(server.collector.requests.map((r) => [r.method, r.body.slice(0, 60)]))}`);
+    });
+    assert.equal(ids().size, 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('slow endpoint (answers after the 10 s deadline): retried with the same id, never in parallel', async () => {
+    server.collector.script.push({ status: 204, delay: 15_000 });
+    const context = await browser.newContext();
+    const { page, errors } = await openPage(context);
+    await page.clock.install();
+    await page.goto(server.origin + '/qualify');
+    await until(() => server.collector.requests.length === 1, { message: 'the slow attempt' });
+    await page.clock.runFor(11_000);
+    for (let i = 0; i < 20 && server.collector.requests.length < 2; i++) {
+      await page.clock.runFor(2000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await until(() => server.collector.requests.length === 2, { message: 'the retry' });
+    assert.equal(ids().size, 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('413 from the endpoint: dropped, never retried', async () => {
+    server.collector.status = 413;
+    const context = await browser.newContext();
+    const { page, errors } = await openPage(context);
+    await page.clock.install();
+    await page.goto(server.origin + '/qualify');
+    await until(() => received().length === 1, { message: 'the attempt' });
+    await page.clock.runFor(3_600_000);
+    await page.reload();
+    await readState(page);
+    await page.evaluate(() => leadscore.flush());
+    assert.equal(received().length, 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('a redirecting endpoint: fetch follows it and the 2xx at the end confirms', async () => {
+    const context = await browser.newContext();
+    const { page, errors } = await openPage(context);
+    await page.goto(server.origin + '/redirect');
+    await until(() => received().length >= 1, { message: 'the beacon at the redirect target' });
+    await page.reload();
+    await readState(page);
+    await page.evaluate(() => leadscore.flush());
+    // Confirmed by the 2xx after the redirect: not sent again on the next load. (The page-hide path
+    // may have re-sent it while the confirmation was being written: same id, de-duplicated.)
+    assert.equal(ids().size, 1);
+    const count = received().length;
+    await page.reload();
+    await readState(page);
+    await page.evaluate(() => leadscore.flush());
+    assert.equal(received().length, count);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('several tabs qualifying while some close at random: exactly one accepted id, none lost', async () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let round = 0; round < 3; round++) {
+      server.collector.requests.length = 0;
+      const context = await browser.newContext();
+      const tabs = [];
+      for (let i = 0; i < 5; i++) {
+        const opened = await openPage(context);
+        await opened.page.goto(server.origin + '/idle');
+        await readState(opened.page);
+        tabs.push(opened);
+      }
+      await Promise.all(
+        tabs.map(async ({ page }) => {
+          await page.evaluate((code) => new Function(code)(), QUALIFY);
+          if (random() < 0.6) await page.close({ runBeforeUnload: true });
+        }),
+      );
+      const survivor = (await openPage(context)).page;
+      await survivor.clock.install();
+      await survivor.goto(server.origin + '/idle');
+      await readState(survivor);
+      for (let i = 0; i < 10 && received().length === 0; i++) {
+        await survivor.clock.runFor(10_000);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await until(() => received().length >= 1, { message: 'the beacon' });
+      await survivor.evaluate(() => leadscore.flush());
+      assert.equal(ids().size, 1, `round ${round}: one qualification id`);
+      for (const { errors } of tabs) assert.deepEqual(errors, []);
+      await context.close();
+    }
+  });
+
+  // (A jump of 30 days would reach the cool-off after decay took the score below the threshold:
+  // that is a documented re-qualification with n = 2, not a double send.)
+  it('clock jumps forwards 20 days and back 1 day after qualifying: no second beacon', async () => {
+    const context = await browser.newContext();
+    const { page, errors } = await openPage(context);
+    await page.clock.install();
+    await page.goto(server.origin + '/qualify');
+    await until(() => received().length === 1, { message: 'the beacon' });
+    const now = await page.evaluate(() => Date.now());
+    await page.clock.setSystemTime(now + 20 * 86_400_000);
+    await page.evaluate((code) => new Function(code)(), QUALIFY);
+    await page.clock.setSystemTime(now - 86_400_000);
+    await page.evaluate((code) => new Function(code)(), QUALIFY);
+    await page.evaluate(() => leadscore.flush());
+    const state = await readState(page);
+    assert.equal(state.stage, 'mql');
+    assert.ok(Number.isFinite(state.score));
+    assert.equal(ids().size, 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
