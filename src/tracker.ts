@@ -11,7 +11,7 @@ import { readAttribution, toSafeUrl, toStoredBeacon, type StoredBeacon } from '.
 import { watchVitals } from './transport/vitals';
 import { createVisitorStore, type VisitorStore } from './store/visitor';
 import type { Props, Signal, VisitorState } from './types';
-import { hasDom, monotonic, randomId, readAutomation, readPageUrl } from './util/env';
+import { hasDom, monotonic, nextTask, randomId, readAutomation, readPageUrl } from './util/env';
 import { guard, onGuardError } from './util/guard';
 import { toProps, toSignalName } from './util/sanitize';
 
@@ -81,6 +81,8 @@ export interface TrackerDeps {
 export const OPT_OUT_KEY = 'leadscore:optout';
 /** Signals kept in memory while storage is not allowed, replayed when consent arrives. */
 const MAX_MEMORY_SIGNALS = 200;
+/** Signals per transaction: 250 take a few milliseconds on a mid-range phone (npm run bench). */
+const MAX_BATCH = 250;
 
 function readOptOut(): boolean {
   try {
@@ -157,14 +159,33 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   const privacySignal = config.respectPrivacySignals && readPrivacySignal();
   // `auto` with a consent platform on the page starts without storage until the platform answers.
   let consented = config.consent === 'granted' || (config.consent === 'auto' && !hasConsentPlatform());
-  // Before consent nothing is read from storage, not even the opt-out marker.
-  let optedOut = consented && readOptOut();
+  // Read with the first write, not while the page is loading: the first localStorage access is a
+  // synchronous read from disk (1-10 ms measured). Before consent nothing is read at all.
+  let optedOut = false;
+  let storageStarted = false;
   if (automation) __DEBUG__ && log('automation detected: not scoring (set data-allow-automation to allow)');
-  if (optedOut) __DEBUG__ && log('visitor opted out: not scoring');
   if (privacySignal) __DEBUG__ && log('Global Privacy Control / Do Not Track: scoring in memory only');
   if (!config.endpoint) __DEBUG__ && log('no endpoint: scoring locally, nothing will be sent');
 
   const canPersist = (): boolean => consented && !privacySignal && !optedOut;
+  /** The deferred part of start-up: opt-out marker and journal replay, once storage is allowed. */
+  function startStorage(): void {
+    if (storageStarted || !consented || privacySignal) return;
+    storageStarted = true;
+    optedOut = readOptOut();
+    if (optedOut) {
+      __DEBUG__ && log('visitor opted out: not scoring');
+      pendingSignals = [];
+      pendingTraits = {};
+      store = openStore();
+      return;
+    }
+    const replay = takeJournal();
+    if (replay.length) {
+      __DEBUG__ && log(`replaying ${replay.length} signal(s) journaled by a page that was left`);
+      pendingSignals.unshift(...replay);
+    }
+  }
   const canSend = (): boolean => !!config.endpoint && canPersist() && !automation;
   const random = deps.random ?? Math.random;
   const openStore = (): VisitorStore =>
@@ -191,7 +212,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   const pageId = randomId().slice(0, 8);
   let sequence = 0;
   const attribution = readAttribution(location.href, document.referrer, config.urlParams);
-  const readVitals = __WEB_VITALS__ ? watchVitals(guard) : () => undefined;
+  let readVitals: () => ReturnType<ReturnType<typeof watchVitals>> = () => undefined;
   /** The latest committed record this page knows (the synchronous leave path reads it). */
   let latest: VisitorRecord | null = null;
   /** Qualifications this tab has seen (stage -> n), to tell other tabs' new ones. */
@@ -267,7 +288,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
         random,
         monotonic,
         qualifiedAt,
-        vitals: readVitals,
+        vitals: () => readVitals(),
         guard,
         log,
       })
@@ -299,10 +320,12 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
 
   /** Applies the pending signals and traits in one transaction, then tells subscribers. */
   async function runBatch(): Promise<void> {
+    startStorage();
     if (!pendingSignals.length && !Object.keys(pendingTraits).length) return;
-    const signals = (inFlight = pendingSignals);
+    // A huge burst is written in chunks, each its own short task: no long task on the page.
+    const signals = (inFlight = pendingSignals.slice(0, MAX_BATCH));
     const traits = pendingTraits;
-    pendingSignals = [];
+    pendingSignals = pendingSignals.slice(MAX_BATCH);
     pendingTraits = {};
     let result!: ReturnType<typeof applySignals>;
     await store.update((stored) => {
@@ -346,12 +369,16 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       }
     }
     if (result.record.outbox.length) void deliver();
+    if (pendingSignals.length) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await runBatch();
+    }
   }
 
   const flush = (): Promise<void> => {
     clearTimeout(scheduled);
     scheduled = undefined;
-    return (chain = chain.then(guard(runBatch)));
+    return (chain = chain.then(() => started).then(guard(runBatch)));
   };
   const schedule = (): void => {
     // Listeners only record; storing waits a moment so a burst of signals is one transaction.
@@ -371,15 +398,27 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     Object.assign(pendingTraits, traits);
     schedule();
   };
-  const capture =
-    deps.capture === false
-      ? null
-      : installCapture({
-          emit: guard(record),
-          hashChange: config.hashChange,
-          onEmail: config.captureEmail ? (email) => addTraits({ email }) : undefined,
-          guard,
-        });
+  let capture: ReturnType<typeof installCapture> | null = null;
+  // Capture, page-experience metrics and the tab channel start in the next task: the script's own
+  // evaluation stays short, and the page's parsing and scripts go first. flush() waits for it.
+  const started = new Promise<void>((resolve) =>
+    nextTask(
+      guard(() => {
+        resolve();
+        if (destroyed) return;
+        if (deps.capture !== false) {
+          capture = installCapture({
+            emit: guard(record),
+            hashChange: config.hashChange,
+            onEmail: config.captureEmail ? (email) => addTraits({ email }) : undefined,
+            guard,
+          });
+        }
+        if (__WEB_VITALS__) readVitals = watchVitals(guard);
+        openChannel();
+      }),
+    ),
+  );
   /** Hidden or leaving: journal what is not committed yet (synchronously), then write it. */
   const persistNow = (): void => {
     if (canPersist() && (inFlight.length || pendingSignals.length)) {
@@ -410,15 +449,6 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     void refresh().then(() => deliver());
   });
   const onOnline = guard(() => void deliver());
-  openChannel();
-  if (canPersist()) {
-    const replay = takeJournal();
-    if (replay.length) {
-      __DEBUG__ && log(`replaying ${replay.length} signal(s) journaled by a page that was left`);
-      pendingSignals.unshift(...replay);
-      schedule();
-    }
-  }
   const options = { capture: true, passive: true } as const;
   document.addEventListener('visibilitychange', onHide, options);
   window.addEventListener('pagehide', onPageHide, options);
@@ -441,7 +471,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   function setConsent(granted: boolean): void {
     if (granted === true && !consented) {
       consented = true;
-      optedOut = readOptOut();
+      startStorage();
       if (!canPersist()) return;
       // Replay this page's in-memory signals into the stored record.
       store = openStore();

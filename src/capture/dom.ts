@@ -46,9 +46,10 @@ export function fieldValue(form: HTMLFormElement, names: readonly string[]): str
 /** Reads `data-leadscore-*` attributes (except `-event`) as signal props. */
 export function declaredProps(element: Element): Record<string, string> {
   const props: Record<string, string> = {};
-  for (const attribute of Array.from(element.attributes)) {
-    const name = attribute.name;
-    if (name.startsWith('data-leadscore-') && name !== 'data-leadscore-event') props[name.slice(15).replace(/-/g, '_')] = attribute.value;
+  const attributes = element.attributes;
+  for (let i = 0; i < attributes.length; i++) {
+    const { name, value } = attributes[i]!;
+    if (name.startsWith('data-leadscore-') && name !== 'data-leadscore-event') props[name.slice(15).replace(/-/g, '_')] = value;
   }
   return props;
 }

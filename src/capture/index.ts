@@ -56,9 +56,18 @@ export function installCapture(options: CaptureOptions): Capture {
 
   let dataLayer: ReturnType<typeof onDataLayer> | undefined;
   let platforms: ReturnType<typeof onPlatformEvents> | undefined;
+  let checkedAt = -Infinity;
+  /** Late globals (jQuery, prestashop, a replaced dataLayer): looked for at most once a second. */
   const recheck = (): void => {
+    const time = Date.now();
+    if (time - checkedAt < 1000) return;
+    checkedAt = time;
     dataLayer?.check();
     platforms?.hook();
+  };
+  const recheckNow = (): void => {
+    checkedAt = -Infinity;
+    recheck();
   };
   install(() => {
     dataLayer = onDataLayer(merger, guard);
@@ -78,7 +87,7 @@ export function installCapture(options: CaptureOptions): Capture {
       hashChange: options.hashChange,
       onView: guard((url: URL, initial: boolean) => {
         const inspect = (): void => {
-          recheck();
+          recheckNow();
           observePage(merger, url);
         };
         if (!initial) later(inspect, ROUTE_RENDER_MS);
@@ -88,7 +97,7 @@ export function installCapture(options: CaptureOptions): Capture {
     }),
   );
   // Late globals: Magento loads jQuery through RequireJS after the page; GTM replaces dataLayer.push.
-  install(() => listen(window, 'load', guard(() => (recheck(), later(recheck, 2000)))));
+  install(() => listen(window, 'load', guard(() => (recheckNow(), later(recheckNow, 2000)))));
 
   return {
     settle: guard(() => merger.settle()),

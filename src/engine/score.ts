@@ -79,13 +79,18 @@ export function scoreRules(record: VisitorRecord, model: ScoringModel, now: numb
   return result;
 }
 
-/** The visitor's score at `now`: the sum of the rules' decayed points, never below zero. */
-export function scoreAt(record: VisitorRecord, model: ScoringModel, now: number): number {
+/** The sum of the rules' decayed points at `now` (may be negative). */
+function rawScore(record: VisitorRecord, model: ScoringModel, now: number): number {
   let total = 0;
-  const byRule = scoreRules(record, model, now);
-  for (const id of Object.keys(byRule)) total += byRule[id]!;
-  return Math.max(0, total);
+  for (const rule of model.rules) {
+    const tally = getOwn(record.rules, rule.id);
+    if (tally) total += tallyPoints(rule, tally, now, model.halfLifeDays);
+  }
+  return total;
 }
+
+/** The visitor's score at `now`: the sum of the rules' decayed points, never below zero. */
+export const scoreAt = (record: VisitorRecord, model: ScoringModel, now: number): number => Math.max(0, rawScore(record, model, now));
 
 function periodKey(rule: Rule, record: VisitorRecord, time: number): number {
   return rule.per === 'session' ? record.visits : rule.per === 'day' ? utcDay(time) : 0;
@@ -130,7 +135,8 @@ function countRule(rule: Rule, record: VisitorRecord, time: number, halfLifeDays
   return points;
 }
 
-function applyOne(record: VisitorRecord, signal: Signal, model: ScoringModel, before: number): AppliedSignal {
+/** `raw` is the unclamped score at the signal's time; points added at that time add to it exactly. */
+function applyOne(record: VisitorRecord, signal: Signal, model: ScoringModel, raw: number): AppliedSignal {
   const hits: RuleHit[] = [];
   for (const rule of model.rules) {
     if (rule.signal !== signal.name || !matchProps(rule.match, signal.props)) continue;
@@ -144,7 +150,10 @@ function applyOne(record: VisitorRecord, signal: Signal, model: ScoringModel, be
   record.recent.push([signal.name, signal.time, Math.round(total * 100) / 100]);
   if (record.recent.length > MAX_RECENT) record.recent.splice(0, record.recent.length - MAX_RECENT);
   record.lastSeen = Math.max(record.lastSeen, signal.time);
-  return { signal, hits, before, after: scoreAt(record, model, signal.time) };
+  // A tally clamped at its bound adds less than `total`: recompute only then.
+  const clamped = hits.some((hit) => Math.abs(getOwn(record.rules, hit.id)!.points) >= MAX_TALLY_POINTS);
+  const after = clamped ? scoreAt(record, model, signal.time) : Math.max(0, raw + total);
+  return { signal, hits, before: Math.max(0, raw), after };
 }
 
 /** Marks stages whose score fell below the threshold; they may qualify again after the cool-off. */
@@ -205,9 +214,9 @@ export function applySignals(input: VisitorRecord, signals: readonly Signal[], m
     }
     queue.push(time === signal.time ? signal : { ...signal, time });
     for (const next of queue) {
-      const before = scoreAt(record, model, time);
-      markLapses(record, model.stages, before);
-      const result = applyOne(record, next, model, before);
+      const raw = rawScore(record, model, time);
+      markLapses(record, model.stages, Math.max(0, raw));
+      const result = applyOne(record, next, model, raw);
       applied.push(result);
       crossed.push(...markCrossings(record, model, result.after, time));
     }

@@ -37,3 +37,17 @@ export const readPageUrl = (): string => (hasDom() ? location.href : '');
  * timestamps (which the engine treats defensively when the clock jumps).
  */
 export const monotonic = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/**
+ * Runs `callback` in a new task (not a microtask: the current script's evaluation ends first).
+ * A MessageChannel message, which unlike setTimeout is neither clamped nor throttled.
+ */
+export function nextTask(callback: () => void): void {
+  if (typeof MessageChannel !== 'function') return void setTimeout(callback, 0);
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    channel.port1.close();
+    callback();
+  };
+  channel.port2.postMessage(0);
+}

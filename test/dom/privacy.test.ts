@@ -151,6 +151,7 @@ describe('data-capture-email', () => {
   async function submit(html: string, options: Record<string, unknown>): Promise<Record<string, unknown>> {
     document.body.innerHTML = html;
     const tracker = make(options, {});
+    await tracker.flush(); // capture starts in the task after the script
     for (const input of Array.from(document.querySelectorAll('input'))) {
       if (input.type === 'email') input.value = ' ana@example.com ';
       else input.value = 'secret';
@@ -177,6 +178,7 @@ describe('data-capture-email', () => {
   it('ignores a value that is not an email', async () => {
     document.body.innerHTML = '<form><input type="email"></form>';
     const tracker = make({ captureEmail: true }, {});
+    await tracker.flush();
     (document.querySelector('input') as HTMLInputElement).value = 'not-an-email';
     document.querySelector('form')!.dispatchEvent(new SubmitEvent('submit', { bubbles: true, cancelable: true }));
     expect((await tracker.getState()).traits).toEqual({});

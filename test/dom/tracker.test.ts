@@ -71,10 +71,21 @@ describe('public API', () => {
     tracker.track('warm_up');
     await tracker.flush();
     const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
-    for (let i = 0; i < 500; i++) tracker.track('custom', { i });
+    for (let i = 0; i < 250; i++) tracker.track('custom', { i });
     await tracker.flush();
     expect(spy).toHaveBeenCalledTimes(1);
-    expect((await tracker.getState()).signals.custom).toBe(500);
+    expect((await tracker.getState()).signals.custom).toBe(250);
+  });
+
+  it('writes a huge burst in chunks of 250 signals, yielding between them, losing none', async () => {
+    const tracker = make();
+    tracker.track('warm_up');
+    await tracker.flush();
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    for (let i = 0; i < 1000; i++) tracker.track('custom', { i });
+    await tracker.flush();
+    expect(spy).toHaveBeenCalledTimes(4);
+    expect((await tracker.getState()).signals.custom).toBe(1000);
   });
 
   it('attaches identify() traits to the visitor', async () => {
