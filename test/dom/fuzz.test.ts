@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTracker, type Tracker } from '../../src/index';
 import { parseBeacon } from '../../src/receiver/parse';
 import { DB_NAME, VISITOR_KEY } from '../../src/store/visitor';
+import { prng } from '../helpers/prng';
 
 /**
  * Seeded fuzzing of the public API and the DOM: random calls with hostile values must never throw
@@ -13,14 +14,6 @@ const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 1500);
 const SEEDS = process.env.FUZZ_SEED ? [Number(process.env.FUZZ_SEED)] : [1, 2, 3];
 const MAX_RECORD_BYTES = 48 * 1024;
 
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hostileValues(random: () => number): unknown[] {
   const cyclic: Record<string, unknown> = { a: 1 };

@@ -2,7 +2,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { launchBrowser, openPage, readState, startServer, storePage, until } from './harness.mjs';
+import { beaconIdsOf, beaconsOf, launchBrowser, openPage, readState, startServer, storePage, until } from './harness.mjs';
 
 const schema = JSON.parse(readFileSync(new URL('../../schema/beacon.v1.json', import.meta.url), 'utf8'));
 const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(schema);
@@ -40,8 +40,8 @@ describe('qualification beacon in real Chromium', () => {
     server.collector.script.length = 0;
   });
 
-  const received = () => server.collector.requests.filter((request) => request.method === 'POST');
-  const ids = () => new Set(received().map((request) => JSON.parse(request.body).id));
+  const received = () => beaconsOf(server.collector);
+  const ids = () => beaconIdsOf(server.collector);
 
   async function open(path, context) {
     context ??= await browser.newContext();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { launchBrowser, openPage, readState, startServer, storePage, until, waitForSignals } from './harness.mjs';
+import { beaconIdsOf, beaconsOf, launchBrowser, openPage, readState, startServer, storePage, until, waitForSignals } from './harness.mjs';
 
 const QUALIFY = `leadscore('track', 'add_to_cart', { item_id: 'a' }); leadscore('track', 'add_to_cart', { item_id: 'b' });`;
 const attrs = (endpoint = '/collect') => `data-allow-automation data-endpoint="${endpoint}" data-threshold="30"`;
@@ -25,8 +25,8 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
     server.collector.script.length = 0;
     server.collector.status = 204;
   });
-  const received = () => server.collector.requests.filter((request) => request.method === 'POST');
-  const ids = () => new Set(received().map((request) => JSON.parse(request.body).id));
+  const received = () => beaconsOf(server.collector);
+  const ids = () => beaconIdsOf(server.collector);
 
   it('IndexedDB deleted by another tab mid-session: the first tab recovers and keeps scoring', async () => {
     const context = await browser.newContext();

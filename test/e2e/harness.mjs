@@ -138,3 +138,7 @@ export async function until(condition, { timeout = 10_000, message = 'condition'
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** The beacons a collector received, and their distinct idempotency ids. */
+export const beaconsOf = (collector) => collector.requests.filter((request) => request.method === 'POST');
+export const beaconIdsOf = (collector) => new Set(beaconsOf(collector).map((request) => JSON.parse(request.body).id));

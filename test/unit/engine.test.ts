@@ -4,6 +4,7 @@ import { matchProps, toGlobRegExp } from '../../src/engine/match';
 import { newRecord, parseRecord, type VisitorRecord } from '../../src/engine/record';
 import { applySignals, DAY_MS, decayPoints, scoreAt, toVisitorState } from '../../src/engine/score';
 import type { Props, Rule, ScoringModel, Signal } from '../../src/types';
+import { prng } from '../helpers/prng';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const MIN = 60_000;
@@ -411,15 +412,6 @@ describe('parseRecord', () => {
   });
 });
 
-/** A small deterministic PRNG (mulberry32) so property tests are reproducible from their seed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('properties over random sequences', () => {
   const names = ['a', 'b', 'c', 'page_view'];
