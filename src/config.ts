@@ -41,6 +41,10 @@ export interface Options {
   hashChange?: boolean | string;
   /** Query parameters kept in URLs sent in beacons (default: utm_* and ad click ids); comma-separated or an array. */
   urlParams?: string | string[];
+  /** Give up on a beacon after this many attempts (default 12). */
+  retryMaxAttempts?: number | string;
+  /** Give up on a beacon this many days after it was queued (default 7). */
+  retryMaxAgeDays?: number | string;
 }
 
 export interface Config {
@@ -55,6 +59,8 @@ export interface Config {
   respectPrivacySignals: boolean;
   hashChange: boolean;
   urlParams: readonly string[];
+  retryMaxAttempts: number;
+  retryMaxAgeDays: number;
 }
 
 export interface ConfigProblem {
@@ -92,6 +98,8 @@ const OPTION_NAMES: readonly (keyof Options)[] = [
   'defaultRules',
   'hashChange',
   'urlParams',
+  'retryMaxAttempts',
+  'retryMaxAgeDays',
 ];
 
 const CONSENT_MODES: readonly ConsentMode[] = ['auto', 'granted', 'required'];
@@ -293,6 +301,8 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
     respectPrivacySignals: true,
     hashChange: false,
     urlParams: DEFAULT_URL_PARAMS,
+    retryMaxAttempts: 12,
+    retryMaxAgeDays: 7,
   };
   const model = config.model as { -readonly [K in keyof ScoringModel]: ScoringModel[K] };
 
@@ -337,6 +347,8 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   numberOption('sessionMinutes', 1, 1440, (value) => (model.sessionMinutes = value));
   numberOption('coolOffDays', 0, 3650, (value) => (model.coolOffDays = value));
   numberOption('retentionDays', 1, 3650, (value) => (config.retentionDays = value));
+  numberOption('retryMaxAttempts', 1, 1000, (value) => (config.retryMaxAttempts = Math.round(value)));
+  numberOption('retryMaxAgeDays', 0.01, 365, (value) => (config.retryMaxAgeDays = value));
 
   const booleanOption = (key: keyof Options, apply: (value: boolean) => void): void => {
     if (!has(key)) return;

@@ -7,6 +7,7 @@ import { followConsent, hasConsentPlatform } from './privacy/consent';
 import { clearJournal, forgetJournal, takeJournal, writeJournal } from './store/journal';
 import { createDelivery, type Delivery } from './transport/delivery';
 import { addToOutbox } from './transport/outbox';
+import { DEFAULT_RETRY } from './transport/retry';
 import { readAttribution, toSafeUrl, toStoredBeacon, type StoredBeacon } from './transport/payload';
 import { watchVitals } from './transport/vitals';
 import { createVisitorStore, type VisitorStore } from './store/visitor';
@@ -291,6 +292,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
         vitals: () => readVitals(),
         guard,
         log,
+        policy: { ...DEFAULT_RETRY, maxAttempts: config.retryMaxAttempts, maxAgeMs: config.retryMaxAgeDays * DAY_MS },
       })
     : null;
   const deliver = (force = false): Promise<void> =>

@@ -209,6 +209,16 @@ describe('qualification beacon', () => {
     expect((await stored())!.outbox).toEqual([]);
   });
 
+  it('gives up after the configured number of attempts', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    respond = async () => new Response(null, { status: 500 });
+    const tracker = make({ retryMaxAttempts: 2 });
+    qualify(tracker);
+    await advance(3_600_000, 2000);
+    expect(calls).toHaveLength(2);
+    expect((await stored())!.outbox).toEqual([]);
+  });
+
   it('takes over the claim of a tab that died mid-send and re-sends the same id', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     respond = () => new Promise<Response>(() => undefined); // A's request never answers

@@ -54,6 +54,10 @@ describe('every option, from attributes (strings) and from ESM (typed)', () => {
     ['captureEmail', { captureEmail: '1' }, (c) => c.captureEmail, true],
     ['respectPrivacySignals off', { respectPrivacySignals: 'false' }, (c) => c.respectPrivacySignals, false],
     ['defaultRules off', { defaultRules: false }, (c) => c.model.rules, []],
+    ['retryMaxAttempts', { retryMaxAttempts: '5' }, (c) => c.retryMaxAttempts, 5],
+    ['retryMaxAgeDays', { retryMaxAgeDays: '2' }, (c) => c.retryMaxAgeDays, 2],
+    ['urlParams', { urlParams: 'utm_source, ref' }, (c) => c.urlParams, ['utm_source', 'ref']],
+    ['hashChange', { hashChange: 'true' }, (c) => c.hashChange, true],
   ])('%s', (_, input, read, expected) => {
     const { config, problems } = parse(input);
     expect(problems).toEqual([]);
