@@ -1,8 +1,8 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { beaconIdsOf, beaconsOf, launchBrowser, openPage, readState, startServer, storePage, until } from './harness.mjs';
+import { describe, it } from 'node:test';
+import { collectorSuite, openPage, readState, storePage, until } from './harness.mjs';
 
 const schema = JSON.parse(readFileSync(new URL('../../schema/beacon.v1.json', import.meta.url), 'utf8'));
 const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(schema);
@@ -12,10 +12,7 @@ const QUALIFY = `leadscore('track', 'add_to_cart', { item_id: 'a' }); leadscore(
 const ATTRS = 'data-allow-automation data-endpoint="/collect" data-threshold="30"';
 
 describe('qualification beacon in real Chromium', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({
+  const suite = collectorSuite(() => ({
       '/qualify': storePage({ attributes: ATTRS, queued: QUALIFY }),
       '/idle': storePage({ attributes: ATTRS }),
       '/prototype': storePage({
@@ -28,26 +25,15 @@ describe('qualification beacon in real Chromium', () => {
         attributes: ATTRS,
         queued: `window.fetch = () => new Promise(() => {}); ${QUALIFY}`,
       }),
-    });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-  beforeEach(() => {
-    server.collector.requests.length = 0;
-    server.collector.script.length = 0;
-  });
-
-  const received = () => beaconsOf(server.collector);
-  const ids = () => beaconIdsOf(server.collector);
+    }));
+  const received = suite.received;
+  const ids = suite.ids;
 
   async function open(path, context) {
-    context ??= await browser.newContext();
+    context ??= await suite.browser.newContext();
     const { page, errors } = await openPage(context);
     await page.clock.install();
-    await page.goto(server.origin + path);
+    await page.goto(suite.server.origin + path);
     return { context, page, errors };
   }
 
@@ -61,7 +47,7 @@ describe('qualification beacon in real Chromium', () => {
     assert.ok(validate(body), JSON.stringify(validate.errors));
     const state = await readState(page);
     assert.equal(body.id, `${state.visitorId}.mql.1`);
-    assert.equal(body.page, server.origin + '/qualify');
+    assert.equal(body.page, suite.server.origin + '/qualify');
     assert.ok(body.vitals === undefined || typeof body.vitals === 'object');
     await page.evaluate(() => leadscore.flush());
     await page.reload();
@@ -73,7 +59,7 @@ describe('qualification beacon in real Chromium', () => {
   });
 
   it('retries an endpoint that fails 500 three times, then stops after it succeeds', async () => {
-    server.collector.script.push(500, 500, 500);
+    suite.server.collector.script.push(500, 500, 500);
     const { context, page, errors } = await open('/qualify');
     await until(() => received().length === 1, { message: 'first attempt' });
     for (let i = 0; i < 60 && received().length < 4; i++) {
@@ -90,7 +76,7 @@ describe('qualification beacon in real Chromium', () => {
   });
 
   it('waits for Retry-After on 429', async () => {
-    server.collector.script.push({ status: 429, headers: { 'retry-after': '60' } });
+    suite.server.collector.script.push({ status: 429, headers: { 'retry-after': '60' } });
     const { context, page, errors } = await open('/qualify');
     await until(() => received().length === 1, { message: 'first attempt' });
     for (let i = 0; i < 5; i++) await page.clock.runFor(10_000);
@@ -102,9 +88,9 @@ describe('qualification beacon in real Chromium', () => {
   });
 
   it('holds the beacon while offline and sends it when back online', async () => {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const { page, errors } = await openPage(context);
-    await page.goto(server.origin + '/idle');
+    await page.goto(suite.server.origin + '/idle');
     await readState(page);
     await context.setOffline(true);
     await page.evaluate((code) => new Function(code)(), QUALIFY);
@@ -118,17 +104,17 @@ describe('qualification beacon in real Chromium', () => {
   });
 
   it('a tab closed right after crossing: delivered by the page-hide path or on the next load, one accepted id', async () => {
-    server.collector.status = 204;
-    const context = await browser.newContext();
+    suite.server.collector.status = 204;
+    const context = await suite.browser.newContext();
     const { page } = await openPage(context);
-    await page.goto(server.origin + '/idle');
+    await page.goto(suite.server.origin + '/idle');
     await readState(page);
     // Qualify and close at once: the visible fetch is cut short by the close.
     await page.evaluate((code) => new Function(code)(), QUALIFY);
     await page.close({ runBeforeUnload: true });
     const next = await openPage(context);
     await next.page.clock.install();
-    await next.page.goto(server.origin + '/idle');
+    await next.page.goto(suite.server.origin + '/idle');
     await readState(next.page);
     for (let i = 0; i < 8 && received().length === 0; i++) {
       await next.page.clock.runFor(5000);
@@ -141,11 +127,11 @@ describe('qualification beacon in real Chromium', () => {
   });
 
   it('several tabs crossing together: one accepted id', async () => {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const pages = [];
     for (let i = 0; i < 4; i++) {
       const { page, errors } = await openPage(context);
-      await page.goto(server.origin + '/idle');
+      await page.goto(suite.server.origin + '/idle');
       await readState(page);
       pages.push({ page, errors });
     }
@@ -160,10 +146,10 @@ describe('qualification beacon in real Chromium', () => {
 
   it('carries page experience (web-vitals) in leadscore.js and none in leadscore.lite.js', async () => {
     for (const [path, expectVitals] of [['/click-full', true], ['/click-lite', false]]) {
-      server.collector.requests.length = 0;
-      const context = await browser.newContext();
+      suite.server.collector.requests.length = 0;
+      const context = await suite.browser.newContext();
       const { page, errors } = await openPage(context);
-      await page.goto(server.origin + path);
+      await page.goto(suite.server.origin + path);
       await page.waitForLoadState('load');
       await readState(page);
       await page.click('button');
@@ -191,7 +177,7 @@ describe('qualification beacon in real Chromium', () => {
     const { context, page, errors } = await open('/blocked-fetch');
     const state = await readState(page);
     assert.equal(state.stage, 'mql');
-    await page.goto(server.origin + '/idle');
+    await page.goto(suite.server.origin + '/idle');
     await until(() => received().length >= 1, { message: 'the beacon from sendBeacon' });
     assert.equal(ids().size, 1);
     assert.deepEqual(errors, []);

@@ -1,42 +1,28 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { beaconIdsOf, beaconsOf, launchBrowser, openPage, readState, startServer, storePage, until, waitForSignals } from './harness.mjs';
+import { describe, it } from 'node:test';
+import { collectorSuite, openPage, readState, storePage, until, waitForSignals } from './harness.mjs';
 
 const QUALIFY = `leadscore('track', 'add_to_cart', { item_id: 'a' }); leadscore('track', 'add_to_cart', { item_id: 'b' });`;
 const attrs = (endpoint = '/collect') => `data-allow-automation data-endpoint="${endpoint}" data-threshold="30"`;
 
 describe('faults in real Chromium: no page error, no lost qualification, at most one accepted id', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({
+  const suite = collectorSuite(() => ({
       '/idle': storePage({ attributes: attrs() }),
       '/qualify': storePage({ attributes: attrs(), queued: QUALIFY }),
       '/redirect': storePage({ attributes: attrs('/collect-redirect'), queued: QUALIFY }),
-    });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-  beforeEach(() => {
-    server.collector.requests.length = 0;
-    server.collector.script.length = 0;
-    server.collector.status = 204;
-  });
-  const received = () => beaconsOf(server.collector);
-  const ids = () => beaconIdsOf(server.collector);
+    }));
+  const received = suite.received;
+  const ids = suite.ids;
 
   it('IndexedDB deleted by another tab mid-session: the first tab recovers and keeps scoring', async () => {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const a = await openPage(context);
-    await a.page.goto(server.origin + '/idle');
+    await a.page.goto(suite.server.origin + '/idle');
     await a.page.evaluate(() => leadscore.track('view_item'));
     await waitForSignals(a.page, (s) => s.view_item === 1);
     const b = await openPage(context);
     await b.page.goto('about:blank');
-    await b.page.goto(server.origin + '/target-does-not-exist');
+    await b.page.goto(suite.server.origin + '/target-does-not-exist');
     await b.page.evaluate(() => new Promise((resolve) => { const r = indexedDB.deleteDatabase('leadscore'); r.onsuccess = r.onerror = r.onblocked = resolve; }));
     await a.page.evaluate(() => leadscore.track('add_to_cart'));
     const state = await readState(a.page);
@@ -47,20 +33,20 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
   });
 
   it('endpoint down (connection dropped): bounded attempts per page, delivered on a later load once it is back', async () => {
-    server.collector.status = 'drop';
-    const context = await browser.newContext();
+    suite.server.collector.status = 'drop';
+    const context = await suite.browser.newContext();
     const { page, errors } = await openPage(context);
     await page.clock.install();
-    await page.goto(server.origin + '/qualify');
-    await until(() => server.collector.requests.length >= 1, { message: 'a first attempt' });
+    await page.goto(suite.server.origin + '/qualify');
+    await until(() => suite.server.collector.requests.length >= 1, { message: 'a first attempt' });
     for (let i = 0; i < 12; i++) {
       await page.clock.runFor(5000);
       await new Promise((resolve) => setTimeout(resolve, 30));
     }
     await page.evaluate(() => leadscore.flush());
-    assert.equal(server.collector.requests.length, 3, 'three network failures on this page, then it stops');
-    server.collector.status = 204;
-    server.collector.requests.length = 0;
+    assert.equal(suite.server.collector.requests.length, 3, 'three network failures on this page, then it stops');
+    suite.server.collector.status = 204;
+    suite.server.collector.requests.length = 0;
     await page.reload();
     await readState(page);
     for (let i = 0; i < 10 && received().length === 0; i++) {
@@ -68,7 +54,7 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await until(() => received().length >= 1, { message: 'delivery after the endpoint came back' }).catch((error) => {
-      throw new Error(`${error.message}: ${JSON.stringify(server.collector.requests.map((r) => [r.method, r.body.slice(0, 60)]))}`);
+      throw new Error(`${error.message}: ${JSON.stringify(suite.server.collector.requests.map((r) => [r.method, r.body.slice(0, 60)]))}`);
     });
     assert.equal(ids().size, 1);
     assert.deepEqual(errors, []);
@@ -76,29 +62,29 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
   });
 
   it('slow endpoint (answers after the 10 s deadline): retried with the same id, never in parallel', async () => {
-    server.collector.script.push({ status: 204, delay: 15_000 });
-    const context = await browser.newContext();
+    suite.server.collector.script.push({ status: 204, delay: 15_000 });
+    const context = await suite.browser.newContext();
     const { page, errors } = await openPage(context);
     await page.clock.install();
-    await page.goto(server.origin + '/qualify');
-    await until(() => server.collector.requests.length === 1, { message: 'the slow attempt' });
+    await page.goto(suite.server.origin + '/qualify');
+    await until(() => suite.server.collector.requests.length === 1, { message: 'the slow attempt' });
     await page.clock.runFor(11_000);
-    for (let i = 0; i < 20 && server.collector.requests.length < 2; i++) {
+    for (let i = 0; i < 20 && suite.server.collector.requests.length < 2; i++) {
       await page.clock.runFor(2000);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await until(() => server.collector.requests.length === 2, { message: 'the retry' });
+    await until(() => suite.server.collector.requests.length === 2, { message: 'the retry' });
     assert.equal(ids().size, 1);
     assert.deepEqual(errors, []);
     await context.close();
   });
 
   it('413 from the endpoint: dropped, never retried', async () => {
-    server.collector.status = 413;
-    const context = await browser.newContext();
+    suite.server.collector.status = 413;
+    const context = await suite.browser.newContext();
     const { page, errors } = await openPage(context);
     await page.clock.install();
-    await page.goto(server.origin + '/qualify');
+    await page.goto(suite.server.origin + '/qualify');
     await until(() => received().length === 1, { message: 'the attempt' });
     await page.clock.runFor(3_600_000);
     await page.reload();
@@ -110,9 +96,9 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
   });
 
   it('a redirecting endpoint: fetch follows it and the 2xx at the end confirms', async () => {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const { page, errors } = await openPage(context);
-    await page.goto(server.origin + '/redirect');
+    await page.goto(suite.server.origin + '/redirect');
     await until(() => received().length >= 1, { message: 'the beacon at the redirect target' });
     await page.reload();
     await readState(page);
@@ -133,12 +119,12 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
     let seed = 7;
     const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
     for (let round = 0; round < 3; round++) {
-      server.collector.requests.length = 0;
-      const context = await browser.newContext();
+      suite.server.collector.requests.length = 0;
+      const context = await suite.browser.newContext();
       const tabs = [];
       for (let i = 0; i < 5; i++) {
         const opened = await openPage(context);
-        await opened.page.goto(server.origin + '/idle');
+        await opened.page.goto(suite.server.origin + '/idle');
         await readState(opened.page);
         tabs.push(opened);
       }
@@ -150,7 +136,7 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
       );
       const survivor = (await openPage(context)).page;
       await survivor.clock.install();
-      await survivor.goto(server.origin + '/idle');
+      await survivor.goto(suite.server.origin + '/idle');
       await readState(survivor);
       for (let i = 0; i < 10 && received().length === 0; i++) {
         await survivor.clock.runFor(10_000);
@@ -167,10 +153,10 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
   // (A jump of 30 days would reach the cool-off after decay took the score below the threshold:
   // that is a documented re-qualification with n = 2, not a double send.)
   it('clock jumps forwards 20 days and back 1 day after qualifying: no second beacon', async () => {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const { page, errors } = await openPage(context);
     await page.clock.install();
-    await page.goto(server.origin + '/qualify');
+    await page.goto(suite.server.origin + '/qualify');
     await until(() => received().length === 1, { message: 'the beacon' });
     const now = await page.evaluate(() => Date.now());
     await page.clock.setSystemTime(now + 20 * 86_400_000);

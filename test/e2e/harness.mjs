@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before, beforeEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -142,3 +143,27 @@ export async function until(condition, { timeout = 10_000, message = 'condition'
 /** The beacons a collector received, and their distinct idempotency ids. */
 export const beaconsOf = (collector) => collector.requests.filter((request) => request.method === 'POST');
 export const beaconIdsOf = (collector) => new Set(beaconsOf(collector).map((request) => JSON.parse(request.body).id));
+
+/**
+ * The common suite set-up: a server with `pages` (a function, so pages may use the origin) and
+ * handlers, one browser, and a collector reset before each test. Returns live accessors.
+ */
+export function collectorSuite(pages, handlers = {}) {
+  const suite = { server: null, browser: null };
+  before(async () => {
+    suite.server = await startServer(typeof pages === 'function' ? pages() : pages, handlers);
+    suite.browser = await launchBrowser();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  beforeEach(() => {
+    suite.server.collector.requests.length = 0;
+    suite.server.collector.script.length = 0;
+    suite.server.collector.status = 204;
+  });
+  suite.received = () => beaconsOf(suite.server.collector);
+  suite.ids = () => beaconIdsOf(suite.server.collector);
+  return suite;
+}

@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { beaconIdsOf, beaconsOf, launchBrowser, openPage, readState, startServer, storePage, until, waitForSignals } from './harness.mjs';
+import { describe, it } from 'node:test';
+import { collectorSuite, beaconIdsOf, openPage, readState, storePage, until, waitForSignals } from './harness.mjs';
 
 const ATTRS = 'data-allow-automation data-endpoint="/collect" data-threshold="30"';
 const QUALIFY = `leadscore('track', 'add_to_cart', { item_id: 'a' }); leadscore('track', 'add_to_cart', { item_id: 'b' });`;
 const page = (queued, body = '', extra = {}) => storePage({ attributes: ATTRS, queued, body, ...extra });
 
 describe('hostile pages in real Chromium', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({
+  const suite = collectorSuite(() => ({
       '/fetch-throws': page(`window.fetch = () => { throw new TypeError('wrapped'); }; ${QUALIFY}`),
       '/history-patched': page(
         `const before = history.pushState; history.pushState = function (...a) { window.hostCalls = (window.hostCalls || 0) + 1; return before.apply(this, a); };`,
@@ -38,29 +35,21 @@ describe('hostile pages in real Chromium', () => {
         `<a id="leave" href="/target">Leave</a><script>addEventListener('pagehide', () => { const end = Date.now() + 2000; while (Date.now() < end); });</script>`,
       ),
       '/target': page(''),
-    });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-  beforeEach(() => {
-    server.collector.requests.length = 0;
-  });
-  const received = () => beaconsOf(server.collector);
+    }));
+  const received = suite.received;
+  const ids = suite.ids;
 
   async function open(path) {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const opened = await openPage(context);
-    await opened.page.goto(server.origin + path);
+    await opened.page.goto(suite.server.origin + path);
     return { context, ...opened };
   }
 
   it('a page whose fetch throws: scoring works, the beacon leaves by sendBeacon when the page goes', async () => {
     const { context, page, errors } = await open('/fetch-throws');
     assert.equal((await readState(page)).stage, 'mql');
-    await page.goto(server.origin + '/target');
+    await page.goto(suite.server.origin + '/target');
     await until(() => received().length >= 1, { message: 'the beacon' });
     assert.deepEqual(errors, []);
     await context.close();
@@ -111,11 +100,11 @@ describe('hostile pages in real Chromium', () => {
   });
 
   it("the page's own listeners throw: capture and scoring still work", async () => {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const { page } = await openPage(context);
     const ours = [];
     page.on('pageerror', (error) => !error.message.startsWith('host listener') && ours.push(error.message));
-    await page.goto(server.origin + '/throwing-listeners');
+    await page.goto(suite.server.origin + '/throwing-listeners');
     await readState(page);
     await page.click('#add');
     await Promise.all([page.waitForURL('**/target'), page.click('#go')]);
@@ -130,7 +119,7 @@ describe('hostile pages in real Chromium', () => {
     assert.equal((await readState(page)).stage, 'mql');
     await Promise.all([page.waitForURL('**/target'), page.click('#leave')]);
     await until(() => received().length >= 1, { message: 'the beacon' });
-    assert.equal(beaconIdsOf(server.collector).size, 1);
+    assert.equal(beaconIdsOf(suite.server.collector).size, 1);
     assert.deepEqual(errors, []);
     await context.close();
   });
