@@ -184,6 +184,13 @@ describe('cart adds', () => {
     expect((await signals()).add_to_cart).toBe(1);
   });
 
+  it("Shopify standard storefront events: shopify:cart:lines-update with action 'add' counts, others do not", async () => {
+    await setup();
+    document.dispatchEvent(Object.assign(new CustomEvent('shopify:cart:lines-update', { detail: { action: 'update' } })));
+    document.dispatchEvent(Object.assign(new CustomEvent('shopify:cart:lines-update', { detail: { action: 'add' } })));
+    expect((await signals()).add_to_cart).toBe(1);
+  });
+
   it('WooCommerce Blocks: the DOM event alone counts', async () => {
     await setup();
     document.body.dispatchEvent(new CustomEvent('wc-blocks_added_to_cart', { bubbles: true }));
