@@ -1,3 +1,4 @@
+import { guard } from '../util/guard';
 /** Small DOM readers shared by the detectors. Read-only: nothing here changes the page. */
 
 const CONTROL = 'button,a[href],input[type=submit],input[type=button],input[type=image],[role=button],[role=link]';
@@ -60,11 +61,15 @@ export function toNumber(value: unknown): number | undefined {
   return Number.isFinite(number) ? number : undefined;
 }
 
-/** Registers a passive capture-phase listener; returns the unsubscribe. */
+/**
+ * Registers a passive capture-phase listener behind the guard (an error of ours never reaches the
+ * page's event dispatch); returns the unsubscribe.
+ */
 export function listen(target: EventTarget, type: string, listener: (event: Event) => void): () => void {
   const options = { capture: true, passive: true };
-  target.addEventListener(type, listener, options);
-  return () => target.removeEventListener(type, listener, options);
+  const guarded = guard(listener);
+  target.addEventListener(type, guarded, options);
+  return () => target.removeEventListener(type, guarded, options);
 }
 
 const HOOKS = Symbol.for('leadscore.hooks');

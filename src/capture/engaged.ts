@@ -1,4 +1,5 @@
 import { monotonic } from '../util/env';
+import { guard } from '../util/guard';
 import { listen } from './dom';
 import { whenActivated, type Emit } from './pageview';
 
@@ -46,7 +47,7 @@ export function onEngagedTime(emit: Emit, now: () => number = monotonic): () => 
     since = time;
     counting = engaged();
     report(false);
-    if (counting && !timer) timer = setInterval(tick, TICK_MS);
+    if (counting && !timer) timer = setInterval(guard(tick), TICK_MS);
     if (!counting && timer) {
       clearInterval(timer);
       timer = undefined;

@@ -1,3 +1,4 @@
+import { guard } from '../util/guard';
 import type { Props } from '../types';
 import { closestControl, controlText, declaredProps, fieldValue, isDisabled, linkUrl, listen, toNumber } from './dom';
 import type { ActionMerger, Trace } from './merge';
@@ -107,9 +108,12 @@ export function onInteractions(options: InteractionOptions): () => void {
   function observe(event: Event, trace: Trace, navigates: boolean): void {
     merger.observe(trace);
     if (navigates) {
-      setTimeout(() => {
-        if (!event.defaultPrevented) merger.observe({ ...trace, kind: 'done' });
-      }, 0);
+      setTimeout(
+        guard(() => {
+          if (!event.defaultPrevented) merger.observe({ ...trace, kind: 'done' });
+        }),
+        0,
+      );
     }
   }
   const leaves = (control: HTMLElement): boolean => {

@@ -1,4 +1,4 @@
-import type { Guard } from '../util/guard';
+import { guard as guardFn, type Guard } from '../util/guard';
 import type { Props } from '../types';
 import { listen } from './dom';
 import type { ActionMerger } from './merge';
@@ -20,7 +20,7 @@ type PerformanceEntryWithStatus = PerformanceResourceTiming & { responseStatus?:
  */
 export function onCartRequests(merger: ActionMerger): () => void {
   if (typeof PerformanceObserver === 'undefined' || !PerformanceObserver.supportedEntryTypes?.includes('resource')) return () => undefined;
-  const observer = new PerformanceObserver((list) => {
+  const observer = new PerformanceObserver(guardFn((list: PerformanceObserverEntryList) => {
     for (const entry of list.getEntries() as PerformanceEntryWithStatus[]) {
       if (entry.initiatorType !== 'fetch' && entry.initiatorType !== 'xmlhttprequest') continue;
       const status = entry.responseStatus ?? 0;
@@ -31,7 +31,7 @@ export function onCartRequests(merger: ActionMerger): () => void {
         merger.observe({ signal: 'add_to_cart', props: {}, kind: 'support' });
       }
     }
-  });
+  }));
   observer.observe({ type: 'resource' });
   return () => observer.disconnect();
 }

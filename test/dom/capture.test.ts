@@ -485,6 +485,27 @@ describe('host safety', () => {
     expect(reached).toBe(true);
   });
 
+  it('contains an error inside its own listeners: nothing reaches the page, tracking goes on', async () => {
+    await setup('<button type="button">Add to cart</button><form><input type="email"></form>');
+    const errors: unknown[] = [];
+    const onError = (event: Event) => errors.push((event as ErrorEvent).error ?? event);
+    window.addEventListener('error', onError);
+    const closest = vi.spyOn(Element.prototype, 'closest').mockImplementation(() => {
+      throw new Error('broken closest');
+    });
+    click('button');
+    submit('form');
+    history.pushState(null, '', '/elsewhere');
+    closest.mockRestore();
+    window.removeEventListener('error', onError);
+    await settle();
+    expect(errors).toEqual([]);
+    tracker!.track('still_works');
+    const state = await signals();
+    expect(state.still_works).toBe(1);
+    expect(state.page_view).toBe(2);
+  });
+
   it('stops capturing after destroy', async () => {
     await setup('<a href="/checkout">Checkout</a>');
     tracker!.destroy();
