@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, beforeEach } from 'node:test';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,6 +43,7 @@ export async function startServer(pages = {}, handlers = {}) {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
+        collector.lastAt = Date.now();
         requests.push({ method: req.method, headers: req.headers, body, time: Date.now() });
         const next = collector.script.length ? collector.script.shift() : collector.status;
         // 'drop': the connection dies (endpoint down); { delay }: a slow endpoint.
@@ -158,10 +159,18 @@ export function collectorSuite(pages, handlers = {}) {
     await suite.browser?.close();
     await suite.server?.close();
   });
-  beforeEach(() => {
-    suite.server.collector.requests.length = 0;
-    suite.server.collector.script.length = 0;
-    suite.server.collector.status = 204;
+  let endedAt = 0;
+  afterEach(() => {
+    endedAt = Date.now();
+  });
+  beforeEach(async () => {
+    // Closing the previous test's pages hands their outbox to sendBeacon: let those requests land
+    // (the collector quiet for 300 ms after that test ended) before counting this test's.
+    const collector = suite.server.collector;
+    await until(() => Date.now() - Math.max(endedAt, collector.lastAt ?? 0) >= 300, { message: 'a quiet collector' });
+    collector.requests.length = 0;
+    collector.script.length = 0;
+    collector.status = 204;
   });
   suite.received = () => beaconsOf(suite.server.collector);
   suite.ids = () => beaconIdsOf(suite.server.collector);
