@@ -17,7 +17,8 @@ describe('npm run demo: the whole loop in real Chromium', () => {
     server = spawn(process.execPath, ['demo/server.mjs'], { env: { ...process.env, PORT: '0', DEMO_DB: dbFile }, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     server.stdout.on('data', (chunk) => (output += chunk));
-    await until(() => /demo store:\s+(http:\/\/127\.0\.0\.1:\d+)/.test(output), { message: 'the demo server' });
+    // The banner ends with the database line; stdout may deliver it in several chunks.
+    await until(() => /demo store:\s+http:\/\/127\.0\.0\.1:\d+[\s\S]*lead database:.*\(\d+ leads\)/.test(output), { message: 'the demo server' });
     origin = output.match(/demo store:\s+(http:\/\/127\.0\.0\.1:\d+)/)[1];
     return output;
   }
