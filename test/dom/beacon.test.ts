@@ -40,7 +40,7 @@ async function advance(ms: number, step = 100): Promise<void> {
   }
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
-const until = async (condition: () => boolean, ms = 2000): Promise<void> => {
+const until = async (condition: () => boolean, ms = 10_000): Promise<void> => {
   const end = Date.now() + ms;
   while (!condition()) {
     if (Date.now() > end) throw new Error('condition not met');

@@ -197,7 +197,8 @@ describe('debug panel', () => {
     const tracker = make({ debug: true, threshold: 15 }, { capture: false });
     tracker.track('add_to_cart');
     await tracker.flush();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The panel renders on a debounce: wait for its text, not for a fixed time.
+    await vi.waitFor(() => expect(root?.textContent).toContain('stage: mql'), { timeout: 5000, interval: 20 });
     expect(Element.prototype.attachShadow).toHaveBeenCalledWith({ mode: 'closed' });
     expect(document.querySelector('[data-leadscore-panel]')).not.toBeNull();
     const text = root!.textContent!;
