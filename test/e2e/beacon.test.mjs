@@ -2,7 +2,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { collectorSuite, openPage, readState, storePage, until } from './harness.mjs';
+import { collectorSuite, openPage, readState, storePage, until, untilFirstAttemptSettled } from './harness.mjs';
 
 const schema = JSON.parse(readFileSync(new URL('../../schema/beacon.v1.json', import.meta.url), 'utf8'));
 const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(schema);
@@ -66,11 +66,16 @@ describe('qualification beacon in real Chromium', () => {
       await page.clock.runFor(1000);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    assert.equal(received().length, 4);
+    // Three 500s, then the 204 (a fake-clock jump past the 10 s send deadline on a slow machine can
+    // add one retry of an in-flight request: the same id, so still one accepted beacon).
+    const attempts = received().length;
+    assert.ok(attempts >= 4 && attempts <= 5, `attempts: ${attempts}`);
     assert.equal(ids().size, 1, 'every retry carries the same idempotency id');
+    await until(() => page.evaluate(() => leadscore.flush()).then(() => true), { message: 'flush' });
+    const settled = received().length;
     await page.clock.runFor(600_000);
     await page.evaluate(() => leadscore.flush());
-    assert.equal(received().length, 4);
+    assert.equal(received().length, settled, 'nothing more once the endpoint accepted it');
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -79,6 +84,7 @@ describe('qualification beacon in real Chromium', () => {
     suite.server.collector.script.push({ status: 429, headers: { 'retry-after': '60' } });
     const { context, page, errors } = await open('/qualify');
     await until(() => received().length === 1, { message: 'first attempt' });
+    await untilFirstAttemptSettled(page);
     for (let i = 0; i < 5; i++) await page.clock.runFor(10_000);
     assert.equal(received().length, 1, 'nothing before Retry-After');
     await page.clock.runFor(15_000);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { collectorSuite, openPage, readState, storePage, until, waitForSignals } from './harness.mjs';
+import { collectorSuite, openPage, readState, storePage, until, waitForSignals, untilFirstAttemptSettled } from './harness.mjs';
 
 const QUALIFY = `leadscore('track', 'add_to_cart', { item_id: 'a' }); leadscore('track', 'add_to_cart', { item_id: 'b' });`;
 const attrs = (endpoint = '/collect') => `data-allow-automation data-endpoint="${endpoint}" data-threshold="30"`;
@@ -86,6 +86,7 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
     await page.clock.install();
     await page.goto(suite.server.origin + '/qualify');
     await until(() => received().length === 1, { message: 'the attempt' });
+    await untilFirstAttemptSettled(page);
     await page.clock.runFor(3_600_000);
     await page.reload();
     await readState(page);

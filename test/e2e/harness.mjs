@@ -176,3 +176,28 @@ export function collectorSuite(pages, handlers = {}) {
   suite.ids = () => beaconIdsOf(suite.server.collector);
   return suite;
 }
+
+/** The stored beacon outbox of the page's visitor (read straight from IndexedDB). */
+export function readOutbox(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const open = indexedDB.open('leadscore');
+        open.onerror = () => resolve([]);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('kv')) return resolve([]), db.close();
+          const request = db.transaction('kv').objectStore('kv').get('visitor.v1');
+          request.onsuccess = () => (resolve(request.result?.outbox ?? []), db.close());
+          request.onerror = () => (resolve([]), db.close());
+        };
+      }),
+  );
+}
+
+/** Waits until the page has settled its first delivery attempt (so a fake-clock jump cannot time it out). */
+export const untilFirstAttemptSettled = (page) =>
+  until(async () => {
+    const outbox = await readOutbox(page);
+    return outbox.length === 0 || outbox[0].attempts >= 1;
+  }, { message: 'the first attempt to be settled' });
