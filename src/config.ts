@@ -140,7 +140,8 @@ export function suggestOption(name: string): string | null {
   return best;
 }
 
-function toBoolean(value: unknown): boolean | undefined {
+/** The one rule for booleans in attributes and options (`data-debug` bare = true). */
+export function toBoolean(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;
   if (typeof value !== 'string') return undefined;
   const text = value.trim().toLowerCase();

@@ -4,7 +4,7 @@
  * exposes `window.leadscore`, both a function `leadscore(command, ...args)` and an object with the
  * tracker's methods.
  */
-import { parseConfig, type ConfigProblem } from './config';
+import { parseConfig, toBoolean, type ConfigProblem } from './config';
 import { readScriptOptions } from './tag';
 import { startTracker, VERSION, type Tracker } from './tracker';
 import { guard } from './util/guard';
@@ -81,7 +81,7 @@ guard(() => {
   const problems: ConfigProblem[] = [];
   const options = readScriptOptions(script, problems);
   const boot = (): void => start(options, problems);
-  const debug = options.debug !== undefined && !/^(false|0|no|off)$/i.test(String(options.debug));
+  const debug = toBoolean(options.debug) === true;
   if (!__DEBUG__ && debug && !(window as unknown as Record<symbol, unknown>)[BOOTED] && loadDebugBuild(script, boot)) return;
   boot();
 })();

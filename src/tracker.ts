@@ -202,7 +202,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     qualified: new Set(),
   };
   const emit = <E extends keyof TrackerEvents>(event: E, payload: TrackerEvents[E]): void => {
-    for (const callback of [...listeners[event]]) guard(callback)(payload);
+    for (const callback of [...listeners[event]]) callback(payload);
   };
 
   let pendingSignals: Signal[] = [];
@@ -330,6 +330,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     pendingSignals = pendingSignals.slice(MAX_BATCH);
     pendingTraits = {};
     let result!: ReturnType<typeof applySignals>;
+    let beacons: StoredBeacon[] = [];
     await store.update((stored) => {
       const base = revive(stored);
       for (const key of Object.keys(traits)) {
@@ -337,10 +338,11 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       }
       result = applySignals(base, signals, model);
       // The crossing, its beacon and this tab's claim on it commit together: one tab sends.
-      for (const crossing of result.crossed) {
+      beacons = result.crossed.map((crossing) => {
         const beacon = beaconFor(result.record, crossing);
         if (canSend()) addToOutbox(result.record, beacon, { now: now(), tab, page: pageId });
-      }
+        return beacon;
+      });
       return result.record;
     });
     inFlight = [];
@@ -355,13 +357,13 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     const score = toVisitorState(result.record, model, { now: now(), storage: store.mode }).score;
     if (score !== lastScore) emit('score', { score, previous: lastScore });
     lastScore = score;
-    for (const crossing of result.crossed) {
+    result.crossed.forEach((crossing, i) => {
       __DEBUG__ && log(`stage ${crossing.stage} reached at ${round(crossing.score)} (threshold ${crossing.threshold})`);
-      const beacon = beaconFor(result.record, crossing);
+      const beacon = beacons[i]!;
       qualifiedAt.set(beacon.id, monotonic());
       known.set(crossing.stage, crossing.n);
       emit('qualified', { ...crossing, id: beacon.id, beacon });
-    }
+    });
     observeStages(result.record);
     if (result.crossed.length) {
       try {
@@ -510,7 +512,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     getState: guard(async () => {
       await flush();
       const stored = await store.read();
-      return toVisitorState(stored === undefined ? newRecord(fallbackId, now()) : revive(stored), model, {
+      return toVisitorState(revive(stored), model, {
         now: now(),
         storage: store.mode,
       });
@@ -521,8 +523,10 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
         __DEBUG__ && log('on() needs "signal", "score" or "qualified" and a function');
         return noop;
       }
-      set.add(callback);
-      return () => void set.delete(callback);
+      // Guarded once here, not on every event: emit() is on the per-signal path.
+      const guarded = guard(callback);
+      set.add(guarded);
+      return () => void set.delete(guarded);
     }, noop),
     consent: guard((granted: boolean) => setConsent(granted)),
 

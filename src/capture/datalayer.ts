@@ -1,6 +1,6 @@
 import type { Guard } from '../util/guard';
 import type { Props } from '../types';
-import { hookAfter, toNumber } from './dom';
+import { hookAfter, toNumber, toText } from './dom';
 import type { ActionMerger } from './merge';
 
 /** GA4 recommended events we score, and the Universal Analytics names old plugins still push. */
@@ -23,8 +23,6 @@ const EVENTS: Record<string, string> = {
 
 type Entry = Record<string, unknown>;
 
-const str = (value: unknown): string | undefined =>
-  typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 100) : undefined;
 
 /** Item details from a GA4 `ecommerce.items[0]` or a UA `ecommerce.<action>.products[0]`. */
 function itemProps(ecommerce: Entry | undefined): Props {
@@ -37,11 +35,11 @@ function itemProps(ecommerce: Entry | undefined): Props {
       if (Array.isArray(products)) item = products[0] as Entry;
     }
   }
-  const id = str(item?.item_id ?? item?.id);
-  const variant = str(item?.item_variant ?? item?.variant);
+  const id = toText(item?.item_id ?? item?.id);
+  const variant = toText(item?.item_variant ?? item?.variant);
   const quantity = toNumber(item?.quantity);
   const price = toNumber(item?.price);
-  const currency = str(ecommerce.currency ?? ecommerce.currencyCode);
+  const currency = toText(ecommerce.currency ?? ecommerce.currencyCode);
   const value = toNumber(ecommerce.value);
   if (id) props.item_id = id;
   if (variant) props.variant = variant;

@@ -55,6 +55,10 @@ export function declaredProps(element: Element): Record<string, string> {
   return props;
 }
 
+/** An id or name from page data (string or number) as bounded text; anything else is undefined. */
+export const toText = (value: unknown): string | undefined =>
+  typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 100) : undefined;
+
 /** Numbers from the page arrive as text: "1,299.00", "24". Null when not a finite number. */
 export function toNumber(value: unknown): number | undefined {
   const number = typeof value === 'number' ? value : typeof value === 'string' ? parseFloat(value.replace(/,(?=\d{3}\b)/g, '')) : NaN;

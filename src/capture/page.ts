@@ -1,5 +1,5 @@
 import type { Props } from '../types';
-import { toNumber } from './dom';
+import { toNumber, toText } from './dom';
 import type { ActionMerger } from './merge';
 
 type Json = Record<string, unknown>;
@@ -20,8 +20,6 @@ function findProduct(value: unknown, depth = 0): Json | null {
   return findProduct(node['@graph'], depth + 1);
 }
 
-const str = (value: unknown): string | undefined =>
-  typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 100) : undefined;
 
 /**
  * The current page's product, if it is a product page: JSON-LD `Product`, Shopify's
@@ -39,9 +37,9 @@ export function readProduct(): Props | null {
     }
     if (!product) continue;
     const offers = (Array.isArray(product.offers) ? product.offers[0] : product.offers) as Json | undefined;
-    const id = str(product.sku ?? product.productID ?? product.mpn);
+    const id = toText(product.sku ?? product.productID ?? product.mpn);
     const price = toNumber(offers?.price ?? offers?.lowPrice);
-    const currency = str(offers?.priceCurrency);
+    const currency = toText(offers?.priceCurrency);
     if (id) props.item_id = id;
     if (price !== undefined) props.price = price;
     if (currency) props.currency = currency;
@@ -50,9 +48,9 @@ export function readProduct(): Props | null {
   const meta = (window as unknown as { ShopifyAnalytics?: { meta?: { product?: { id?: unknown }; page?: { pageType?: string }; currency?: unknown } } })
     .ShopifyAnalytics?.meta;
   if (meta?.product || meta?.page?.pageType === 'product') {
-    const id = str(meta.product?.id);
+    const id = toText(meta.product?.id);
     if (id) props.item_id = id;
-    const currency = str(meta.currency);
+    const currency = toText(meta.currency);
     if (currency) props.currency = currency;
     return props;
   }

@@ -1,6 +1,6 @@
 import { guard as guardFn, type Guard } from '../util/guard';
 import type { Props } from '../types';
-import { listen } from './dom';
+import { listen, toText } from './dom';
 import type { ActionMerger } from './merge';
 
 /**
@@ -44,7 +44,6 @@ interface PrestaShopLike {
   on?: (event: string, handler: (event: unknown) => void) => void;
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 100) : undefined);
 
 /**
  * Platform events that report a successful add: WooCommerce Blocks' DOM event, Shopify's standard
@@ -71,12 +70,12 @@ export function onPlatformEvents(merger: ActionMerger, guard: Guard): {
 
   const onWoo = guard((...args: unknown[]) => {
     const button = args[3] as { attr?: (name: string) => unknown } | undefined;
-    const item = text(button?.attr?.('data-product_id'));
+    const item = toText(button?.attr?.('data-product_id'));
     confirm(item ? { item_id: item } : {});
   });
   const onMagento = guard((...args: unknown[]) => {
     const data = args[1] as { sku?: unknown; productIds?: unknown[] } | undefined;
-    const item = text(data?.productIds?.[0]) ?? text(data?.sku);
+    const item = toText(data?.productIds?.[0]) ?? toText(data?.sku);
     confirm(item ? { item_id: item } : {});
   });
 
@@ -100,8 +99,8 @@ export function onPlatformEvents(merger: ActionMerger, guard: Guard): {
           const reason = (event as { reason?: { linkAction?: string; idProduct?: unknown; idProductAttribute?: unknown } })?.reason;
           if (reason?.linkAction !== 'add-to-cart') return;
           const props: Props = {};
-          const item = text(reason.idProduct);
-          const variant = text(reason.idProductAttribute);
+          const item = toText(reason.idProduct);
+          const variant = toText(reason.idProductAttribute);
           if (item) props.item_id = item;
           if (variant && variant !== '0') props.variant = variant;
           confirm(props);
