@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTracker, type Tracker } from '../../src/index';
 import type { QualifiedEvent } from '../../src/tracker';
-import { DB_NAME, VISITOR_KEY } from '../../src/store/visitor';
 import { CLAIM_TTL_MS } from '../../src/transport/outbox';
+import { readStoredRecord } from '../helpers/idb';
 
 const ENDPOINT = 'https://collect.example/leads';
 type Call = { url: string; body: string; init: RequestInit };
@@ -21,17 +21,7 @@ function qualify(tracker: Tracker): void {
   tracker.track('add_to_cart', { item_id: 'b' });
 }
 const bodies = () => calls.map((call) => JSON.parse(call.body));
-async function stored(): Promise<{ outbox: { id: string; attempts: number; next: number; claim: string }[] } | undefined> {
-  return new Promise((resolve) => {
-    const open = indexedDB.open(DB_NAME);
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains('kv')) return resolve(undefined), db.close();
-      const req = db.transaction('kv').objectStore('kv').get(VISITOR_KEY);
-      req.onsuccess = () => (resolve(req.result), db.close());
-    };
-  });
-}
+const stored = () => readStoredRecord() as Promise<{ outbox: { id: string; attempts: number; next: number; claim: string }[] } | undefined>;
 /** With fake timers: advance `ms` while letting fake-indexeddb (which runs on real setImmediate) progress. */
 async function advance(ms: number, step = 100): Promise<void> {
   for (let elapsed = 0; elapsed < ms; elapsed += step) {

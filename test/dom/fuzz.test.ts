@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTracker, type Tracker } from '../../src/index';
 import { parseBeacon } from '../../src/receiver/parse';
-import { DB_NAME, VISITOR_KEY } from '../../src/store/visitor';
 import { prng } from '../helpers/prng';
+import { readStoredRecord } from '../helpers/idb';
 
 /**
  * Seeded fuzzing of the public API and the DOM: random calls with hostile values must never throw
@@ -39,17 +39,10 @@ afterEach(() => {
   document.body.innerHTML = '';
 });
 
-async function storedBytes(): Promise<number> {
-  return new Promise((resolve) => {
-    const open = indexedDB.open(DB_NAME);
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains('kv')) return resolve(0), db.close();
-      const req = db.transaction('kv').objectStore('kv').get(VISITOR_KEY);
-      req.onsuccess = () => (resolve(JSON.stringify(req.result ?? null).length), db.close());
-    };
-  });
-}
+const storedBytes = async (): Promise<number> => {
+  const record = await readStoredRecord();
+  return record === undefined ? 0 : JSON.stringify(record).length;
+};
 
 describe.each(SEEDS)('fuzz (seed %i)', (seed) => {
   it(`survives ${ITERATIONS} random calls and events`, async () => {

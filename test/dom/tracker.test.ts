@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTracker, type Tracker } from '../../src/index';
 import { OPT_OUT_KEY } from '../../src/tracker';
 import { DB_NAME, VISITOR_KEY } from '../../src/store/visitor';
+import { readStoredRecord } from '../helpers/idb';
 
 const trackers: Tracker[] = [];
 function make(options: Parameters<typeof createTracker>[0] = {}, deps: Parameters<typeof createTracker>[1] = {}): Tracker {
@@ -16,20 +17,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Reads the raw stored record straight from IndexedDB, as another tab would. */
-function readStored(): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open(DB_NAME);
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains('kv')) return resolve(undefined), db.close();
-      const req = db.transaction('kv').objectStore('kv').get(VISITOR_KEY);
-      req.onsuccess = () => (resolve(req.result), db.close());
-      req.onerror = () => reject(req.error);
-    };
-  });
-}
 
 describe('public API', () => {
   it('records signals, counts them by name and explains the score by rule', async () => {
@@ -50,7 +37,7 @@ describe('public API', () => {
     const tracker = make();
     tracker.track('view_item');
     await tracker.flush();
-    const stored = (await readStored()) as { id: string; signals: Record<string, number> };
+    const stored = (await readStoredRecord()) as { id: string; signals: Record<string, number> };
     expect(stored.signals.view_item).toBe(1);
     expect(stored.id).toBe((await tracker.getState()).visitorId);
   });
@@ -202,7 +189,7 @@ describe('privacy gates', () => {
     tracker.track('view_item');
     await tracker.flush();
     expect(localStorage.getItem(OPT_OUT_KEY)).toBe('1');
-    expect(await readStored()).toBeUndefined();
+    expect(await readStoredRecord()).toBeUndefined();
     const next = make();
     next.track('view_item');
     expect((await next.getState()).signals).toEqual({});
@@ -221,7 +208,7 @@ describe('privacy gates', () => {
     const after = await tracker.getState();
     expect(after.storage).toBe('idb');
     expect(after.signals).toMatchObject({ view_item: 1, add_to_cart: 1 });
-    expect(((await readStored()) as { signals: Record<string, number> }).signals.view_item).toBe(1);
+    expect(((await readStoredRecord()) as { signals: Record<string, number> }).signals.view_item).toBe(1);
   });
 
   it('deletes the data when consent is revoked', async () => {
@@ -230,7 +217,7 @@ describe('privacy gates', () => {
     await tracker.flush();
     tracker.consent(false);
     await tracker.flush();
-    expect(await readStored()).toBeUndefined();
+    expect(await readStoredRecord()).toBeUndefined();
   });
 
   it('honours Global Privacy Control: memory only', async () => {
