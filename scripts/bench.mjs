@@ -1,6 +1,6 @@
 // npm run bench: what the snippet costs a page, measured in headless Chromium (Debian's), and what
 // the receiver costs a server. Prints a Markdown table and writes bench/RESULTS.md.
-// Medians of RUNS runs; main-thread time is CDP Performance.getMetrics TaskDuration.
+// Medians of RUNS runs; main-thread time is read from a Chromium trace of each page.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { createBeaconHandler, parseBeacon, createMemoryDedupe } from '../dist/receiver/index.js';
@@ -8,117 +8,159 @@ import { launchBrowser, startServer } from '../test/e2e/harness.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES = ['leadscore.js', 'leadscore.lite.js'];
+/** Signals per page task in a burst: visitors click one thing at a time, not 1 000 in one task. */
+const CHUNK = 20;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const ms = (value) => Math.round(value * 100) / 100;
 
 const COUNTERS = () => {
-  window.__bench = { idb: 0, longTasks: 0 };
+  window.__bench = { idb: 0 };
   const transaction = IDBDatabase.prototype.transaction;
   IDBDatabase.prototype.transaction = function (...args) {
     window.__bench.idb++;
     return transaction.apply(this, args);
   };
-  new PerformanceObserver((list) => (window.__bench.longTasks += list.getEntries().length)).observe({ type: 'longtask', buffered: true });
 };
 
-function page(code, attributes) {
-  // The snippet inline, between two marks: its evaluation and synchronous initialisation.
-  return `<!doctype html><html><head><meta charset="utf-8"><title>bench</title>
-<script>performance.mark('before')</script><script ${attributes}>${code}</script><script>performance.mark('after')</script>
-</head><body><button id="b" data-leadscore-event="cta">Go</button></body></html>`;
+/** How a store owner installs it: an async external script (README). The control loads an empty file. */
+const page = (script) => `<!doctype html><html><head><meta charset="utf-8"><title>bench</title>${script}</head><body></body></html>`;
+
+/**
+ * Reads a Chromium trace of one page: the renderer main thread's tasks, which of them ran our code
+ * (the script's evaluation, or a callback whose function lives in our file), and the long ones.
+ */
+function analyse(buffer, scriptUrl, marks) {
+  const events = JSON.parse(buffer.toString()).traceEvents;
+  const evaluation = events.find((e) => e.name === 'EvaluateScript' && e.args?.data?.url === scriptUrl);
+  if (!evaluation) throw new Error(`no evaluation of ${scriptUrl} in the trace`);
+  const main = events.filter((e) => e.pid === evaluation.pid && e.tid === evaluation.tid && e.ph === 'X');
+  const tasks = main.filter((e) => e.name === 'RunTask').sort((a, b) => a.ts - b.ts);
+  const js = main.filter((e) => e.name === 'EvaluateScript' || e.name === 'FunctionCall').sort((a, b) => a.ts - b.ts);
+  const isOurs = (e) => (e.name === 'EvaluateScript' ? e === evaluation : e.args?.data?.url === scriptUrl);
+  const mark = (name) => events.find((e) => e.name === name && e.cat?.includes('user_timing'))?.ts;
+  let j = 0;
+  const classified = tasks.map((task) => {
+    while (j < js.length && js[j].ts < task.ts) j++;
+    const inside = [];
+    for (let k = j; k < js.length && js[k].ts <= task.ts + task.dur; k++) inside.push(js[k]);
+    // `entry`: the task was ours from the start (our evaluation, timer, listener, IndexedDB callback);
+    // `ours`: our code ran in it at all (also inside the page's own tasks, e.g. its dispatchEvent).
+    return { ts: task.ts, ms: task.dur / 1000, entry: inside.length > 0 && isOurs(inside[0]), ours: inside.some(isOurs) };
+  });
+  const between = (from, to) => classified.filter((t) => t.ts >= from && t.ts < to);
+  const sum = (list) => list.reduce((total, t) => total + t.ms, 0);
+  const burstStart = mark(marks.start) ?? Infinity;
+  const burstEnd = mark(marks.end) ?? Infinity;
+  const load = between(0, burstStart);
+  const burst = between(burstStart, burstEnd);
+  return {
+    evaluateMs: evaluation.dur / 1000,
+    startupMs: sum(load.filter((t) => t.ours)),
+    loadMs: sum(load),
+    burstDeferredMs: sum(burst.filter((t) => t.entry)),
+    longOurs: classified.filter((t) => t.ms > 50 && t.ours).length,
+    longOther: classified.filter((t) => t.ms > 50 && !t.ours).length,
+    longestOurs: Math.max(0, ...classified.filter((t) => t.ours).map((t) => t.ms)),
+  };
 }
 
-async function metrics(client) {
-  const { metrics } = await client.send('Performance.getMetrics');
-  return Object.fromEntries(metrics.map((m) => [m.name, m.value]));
-}
-
-async function measure(browser, server, path, throttle, burst) {
+async function measure(browser, server, path, scriptUrl, throttle, burst) {
   const context = await browser.newContext();
   await context.addInitScript(COUNTERS);
   const tab = await context.newPage();
   const client = await context.newCDPSession(tab);
-  await client.send('Performance.enable');
   if (throttle > 1) await client.send('Emulation.setCPUThrottlingRate', { rate: throttle });
   const requests = [];
   tab.on('request', (request) => request.url().includes('/collect') && requests.push(request.url()));
+  await browser.startTracing(tab, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'] });
   await tab.goto(server.origin + path);
   await tab.waitForFunction(() => document.readyState === 'complete');
-  // Let the deferred start-up work (IndexedDB open, first write) finish, then read the totals.
+  // Let the deferred start-up work (capture, IndexedDB open, first write) finish.
   await tab.evaluate(() => (window.leadscore?.flush ? window.leadscore.flush() : null));
-  await tab.waitForTimeout(300);
-  const evalMs = await tab.evaluate(() => performance.measure('snippet', 'before', 'after').duration);
-  const start = await metrics(client);
-  let burstMs = null;
-  let idbPerBurst = null;
-  if (burst) {
-    const idbBefore = await tab.evaluate(() => window.__bench.idb);
-    const before = await metrics(client);
-    await tab.evaluate(async (count) => {
-      const button = document.getElementById('b');
-      for (let i = 0; i < count; i++) {
-        if (i % 2) leadscore.track('bench_signal', { i });
-        else button.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
-      }
+  await tab.waitForTimeout(500);
+  // Half clicks on distinct declared buttons (distinct items: none is merged as a double click), half track().
+  await tab.evaluate((count) => {
+    for (let i = 0; i < count / 2; i++) {
+      const button = document.createElement('button');
+      button.setAttribute('data-leadscore-event', 'cta');
+      button.setAttribute('data-leadscore-item-id', String(i));
+      document.body.append(button);
+    }
+  }, burst);
+  const idbBefore = await tab.evaluate(() => window.__bench.idb);
+  const inPageMs = await tab.evaluate(
+    async ([count, chunk]) => {
+      performance.mark('burst-start');
+      let spent = 0;
+      const buttons = document.querySelectorAll('button');
+      await new Promise((resolve) => {
+        let i = 0;
+        const step = () => {
+          const started = performance.now();
+          for (const end = Math.min(i + chunk, count); i < end; i++) {
+            if (i % 2) leadscore.track('bench_signal', { i });
+            else buttons[i / 2].dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+          }
+          spent += performance.now() - started;
+          if (i < count) setTimeout(step, 0);
+          else resolve();
+        };
+        step();
+      });
       await leadscore.flush();
-    }, burst);
-    await tab.waitForTimeout(200);
-    const after = await metrics(client);
-    burstMs = (after.TaskDuration - before.TaskDuration) * 1000;
-    idbPerBurst = (await tab.evaluate(() => window.__bench.idb)) - idbBefore;
-  }
-  const counters = await tab.evaluate(() => window.__bench);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      performance.mark('burst-end');
+      return spent;
+    },
+    [burst, CHUNK],
+  );
+  const idb = (await tab.evaluate(() => window.__bench.idb)) - idbBefore;
+  const trace = await browser.stopTracing();
   await context.close();
-  return { evalMs, loadTaskMs: start.TaskDuration * 1000, burstMs, idbPerBurst, longTasks: counters.longTasks, requests: requests.length };
+  const result = analyse(trace, scriptUrl, { start: 'burst-start', end: 'burst-end' });
+  return { ...result, inPageMs, idb, requests: requests.length };
 }
 
 async function benchBrowser() {
-  // The control runs the same page and burst with a no-op leadscore: its cost is the page's own.
-  const pages = { '/control': page('window.leadscore = { track() {}, flush: async () => {} };', '') };
-  for (const file of FILES) {
-    const code = readFileSync(`dist/${file}`, 'utf8').replace(/\/\/# sourceMappingURL=.*$/m, '');
-    // A threshold no burst reaches: any request before qualification would be a bug.
-    pages[`/${file}`] = page(code, 'data-allow-automation data-endpoint="/collect" data-threshold="100000"');
-  }
-  const server = await startServer(pages);
+  const pages = { '/control': page('<script async src="/empty.js"></script><script>window.leadscore = { track() {}, flush: async () => {} };</script>') };
+  const empty = ({ res }) => res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end('');
+  // A threshold no burst reaches: any request before qualification would be a bug.
+  for (const file of FILES) pages[`/${file}`] = page(`<script async src="/dist/${file}" data-allow-automation data-endpoint="/collect" data-threshold="100000"></script>`);
+  const server = await startServer(pages, { 'GET /empty.js': empty });
   const browser = await launchBrowser();
   const rows = [];
+  const run = async (path, url, throttle) => {
+    const small = await measure(browser, server, path, url, throttle, 1000);
+    const large = await measure(browser, server, path, url, throttle, 10_000);
+    return { small, large };
+  };
   try {
     for (const throttle of [1, 4]) {
       const control = [];
-      for (let i = 0; i < RUNS; i++) {
-        const small = await measure(browser, server, '/control', throttle, 1000);
-        const large = await measure(browser, server, '/control', throttle, 10_000);
-        control.push({ ...small, burst10k: large.burstMs, longTasks: small.longTasks + large.longTasks });
-      }
-      const controlLoad = median(control.map((c) => c.loadTaskMs));
-      const controlLongTasks = control.reduce((sum, c) => sum + c.longTasks, 0);
+      for (let i = 0; i < RUNS; i++) control.push(await run('/control', `${server.origin}/empty.js`, throttle));
+      const c = (pick) => median(control.map(pick));
       for (const file of FILES) {
-        const runs = { evalMs: [], loadTaskMs: [], burst1k: [], burst10k: [], idb: [], longTasks: 0, requests: 0 };
-        for (let i = 0; i < RUNS; i++) {
-          const small = await measure(browser, server, `/${file}`, throttle, 1000);
-          const large = await measure(browser, server, `/${file}`, throttle, 10_000);
-          runs.evalMs.push(small.evalMs);
-          runs.loadTaskMs.push(small.loadTaskMs);
-          runs.burst1k.push(small.burstMs);
-          runs.burst10k.push(large.burstMs);
-          runs.idb.push(small.idbPerBurst);
-          runs.longTasks += small.longTasks + large.longTasks;
-          runs.requests += small.requests + large.requests;
-        }
+        const runs = [];
+        for (let i = 0; i < RUNS; i++) runs.push(await run(`/${file}`, `${server.origin}/dist/${file}`, throttle));
+        const m = (pick) => median(runs.map(pick));
+        const all = [...runs.flatMap((r) => [r.small, r.large])];
         rows.push({
           file,
           throttle,
-          evalMs: ms(median(runs.evalMs)),
-          controlEvalMs: ms(median(control.map((c) => c.evalMs))),
-          loadMs: ms(median(runs.loadTaskMs)),
-          controlLoadMs: ms(controlLoad),
-          burst1kMs: ms(median(runs.burst1k) - median(control.map((c) => c.burstMs))),
-          burst10kMs: ms(median(runs.burst10k) - median(control.map((c) => c.burst10k))),
-          idbPerBurst: median(runs.idb),
-          longTasks: runs.longTasks,
-          controlLongTasks,
-          requests: runs.requests,
+          evaluateMs: ms(m((r) => r.small.evaluateMs)),
+          controlEvaluateMs: ms(c((r) => r.small.evaluateMs)),
+          startupMs: ms(m((r) => r.small.startupMs)),
+          loadMs: ms(m((r) => r.small.loadMs)),
+          controlLoadMs: ms(c((r) => r.small.loadMs)),
+          // In the page's own tasks (its clicks and track() calls) beyond the control, plus our own tasks.
+          burst1kMs: ms(m((r) => r.small.inPageMs) - c((r) => r.small.inPageMs) + m((r) => r.small.burstDeferredMs)),
+          burst10kMs: ms(m((r) => r.large.inPageMs) - c((r) => r.large.inPageMs) + m((r) => r.large.burstDeferredMs)),
+          idbPerBurst: m((r) => r.small.idb),
+          longOurs: all.reduce((n, r) => n + r.longOurs, 0),
+          longOther: all.reduce((n, r) => n + r.longOther, 0),
+          controlLong: control.flatMap((r) => [r.small, r.large]).reduce((n, r) => n + r.longOther, 0),
+          longestOursMs: ms(Math.max(...all.map((r) => r.longestOurs))),
+          requests: all.reduce((n, r) => n + r.requests, 0),
         });
       }
     }
@@ -186,11 +228,11 @@ const lines = [
   '|---|---|---|---|',
   ...shipped.map((s) => `| ${s.file} | ${s.raw} B | ${s.gzip} B | ${s.brotli} B |`),
   '',
-  '| build | CPU | eval + init (sync) | same, empty script | page main-thread time to idle | same, empty script | ratio | 1 000 signals | 10 000 signals | IndexedDB transactions / 1 000 signals | long tasks (all runs) | same, empty script | requests before qualification |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...browserRows.map((r) => `| ${r.file} | ${r.throttle}× | ${r.evalMs} ms | ${r.controlEvalMs} ms | ${r.loadMs} ms | ${r.controlLoadMs} ms | ${ms(r.loadMs / r.controlLoadMs)}× | ${r.burst1kMs} ms | ${r.burst10kMs} ms | ${r.idbPerBurst} | ${r.longTasks} | ${r.controlLongTasks} | ${r.requests} |`),
+  '| build | CPU | evaluation | same, empty script | start-up tasks | page main-thread time to idle | same, empty script | 1 000 signals | 10 000 signals | IndexedDB transactions / 1 000 signals | long tasks running our code | longest task running our code | other long tasks (control) | requests before qualification |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...browserRows.map((r) => `| ${r.file} | ${r.throttle}× | ${r.evaluateMs} ms | ${r.controlEvaluateMs} ms | ${r.startupMs} ms | ${r.loadMs} ms | ${r.controlLoadMs} ms | ${r.burst1kMs} ms | ${r.burst10kMs} ms | ${r.idbPerBurst} | ${r.longOurs} | ${r.longestOursMs} ms | ${r.longOther} (${r.controlLong}) | ${r.requests} |`),
   '',
-  'Signals: half `track()` calls, half clicks on a `data-leadscore-event` button, all stored (`flush()`); main-thread time minus the same burst on the control page (a no-op `leadscore`). Long tasks: every task over 50 ms on the page during the load and both bursts, including the burst loop itself.',
+  `From a Chromium trace of each page (median of ${RUNS} runs; long-task counts are totals over all runs). Evaluation: the script's EvaluateScript on the main thread (an \`async\` script as in the README, compiled off the main thread while it streams in). Start-up tasks: every main-thread task, until the burst, in which leadscore code ran (its evaluation, the deferred start, capture, the first IndexedDB read and write). Signals: half \`track()\` calls, half clicks on distinct \`data-leadscore-event\` buttons, ${CHUNK} per page task, all stored (\`flush()\`); the time of those page tasks beyond the same burst on the control page (a no-op \`leadscore\`), plus every task of our own during the burst (storage writes). Long tasks: main-thread tasks over 50 ms, split by whether leadscore code ran in them.`,
   '',
   `Receiver, one core: ${receiver.validatePerSecond.toLocaleString('en')} beacons/s validated and de-duplicated vs ${receiver.jsonParsePerSecond.toLocaleString('en')}/s bare JSON.parse of the same ${receiver.bytes}-byte bodies: ${receiver.ratio}× the cost of JSON.parse.`,
 ];

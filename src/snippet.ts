@@ -1,12 +1,18 @@
 /**
- * Script-tag entry (IIFE): the only module with top-level effects. It reads the tag's `data-`
- * attributes, exits quietly if another copy already booted, replays the pre-load queue in order and
- * exposes `window.leadscore`, both a function `leadscore(command, ...args)` and an object with the
- * tracker's methods.
+ * Script-tag entry (IIFE): the only module with top-level effects.
+ *
+ * The script's own evaluation does as little as possible, because it runs inside the page's load:
+ * it keeps `document.currentScript` (only set now), takes over the pre-load stub's queue and
+ * exposes `window.leadscore`: a function
+ * `leadscore(command, ...args)` that is also an object with the tracker's methods. Calls made before
+ * the tracker exists are queued in order (promise methods resolve later; `on` returns a working
+ * unsubscribe). The tag's `data-` attributes are read and the tracker (config parsing, storage,
+ * listeners) started in the next task.
  */
 import { parseConfig, toBoolean, type ConfigProblem } from './config';
 import { readScriptOptions } from './tag';
-import { startTracker, VERSION, type Tracker } from './tracker';
+import { createInertTracker, startTracker, VERSION, type Tracker } from './tracker';
+import { nextTask } from './util/env';
 import { guard } from './util/guard';
 
 type Command = keyof Tracker;
@@ -18,17 +24,78 @@ interface Stub {
   (...args: unknown[]): void;
   q?: ArrayLike<unknown>[];
 }
+interface Call {
+  command: unknown;
+  args: unknown[];
+  /** Receives the tracker's result once the call is replayed (promises, `on`'s unsubscribe). */
+  done?: (result: unknown) => void;
+}
 
-/** Marks a booted copy without adding an enumerable global (a foreign `window.leadscore` may exist). */
+/**
+ * What the first copy on the page leaves under BOOTED for later copies: they stay quiet, except the
+ * debug build, which the first copy asked for (`handoff`) and which then starts the tracker.
+ */
+interface Owner {
+  api: Api;
+  calls: Call[];
+  handoff: boolean;
+  started: boolean;
+  connect(tracker: Tracker, debug: boolean): void;
+}
+
+/** Marks the page's owner without adding an enumerable global (a foreign `window.leadscore` may exist). */
 const BOOTED = Symbol.for('leadscore.booted');
+const METHODS: readonly Command[] = ['track', 'identify', 'getState', 'on', 'consent', 'optOut', 'reset', 'flush', 'destroy'];
+const LATER: readonly unknown[] = ['getState', 'reset', 'flush'];
+
+function createOwner(): Owner {
+  let tracker: Tracker | null = null;
+  let debug = false;
+  const calls: Call[] = [];
+  const call = (command: unknown, args: unknown[]): unknown => {
+    if (!tracker) {
+      if (command === 'on') {
+        let off: unknown;
+        let cancelled = false;
+        calls.push({ command, args, done: (result) => (cancelled && typeof result === 'function' ? result() : (off = result)) });
+        return () => {
+          cancelled = true;
+          if (typeof off === 'function') off();
+        };
+      }
+      if (LATER.includes(command)) return new Promise((resolve) => calls.push({ command, args, done: resolve }));
+      return void calls.push({ command, args });
+    }
+    const method = typeof command === 'string' && Object.prototype.hasOwnProperty.call(tracker, command) ? tracker[command as Command] : null;
+    if (typeof method === 'function') return (method as (...a: unknown[]) => unknown)(...args);
+    if (__DEBUG__ && command !== 'init' && debug) console.info('[leadscore] unknown command', command);
+  };
+  const api = guard((command: unknown, ...args: unknown[]) => call(command, args)) as Api;
+  for (const name of METHODS) (api as unknown as Record<string, unknown>)[name] = guard((...args: unknown[]) => call(name, args));
+  api.version = VERSION;
+  return {
+    api,
+    calls,
+    handoff: false,
+    started: false,
+    connect(started, debugMode) {
+      tracker = started;
+      debug = debugMode;
+      for (const queued of calls.splice(0)) {
+        const result = call(queued.command, queued.args);
+        queued.done?.(result);
+      }
+    },
+  };
+}
 
 /**
  * Debug mode costs production nothing but this loader: the production builds hand over to
  * `leadscore.debug.js` (the same source with every message kept), loaded with the page's nonce so a
  * strict Content-Security-Policy allows it. Returns false when it cannot be loaded (no script URL,
- * or a Trusted Types policy refusing the assignment): then this build boots and says so once.
+ * or a Trusted Types policy refusing the assignment): then this build starts and says so once.
  */
-function loadDebugBuild(script: HTMLScriptElement | null, boot: () => void): boolean {
+function loadDebugBuild(script: HTMLScriptElement | null, fallback: () => void): boolean {
   const source = script?.src ?? '';
   const target = source.replace(/leadscore(\.lite)?\.js(?=[?#]|$)/, 'leadscore.debug.js');
   if (!script || target === source) return false;
@@ -40,7 +107,7 @@ function loadDebugBuild(script: HTMLScriptElement | null, boot: () => void): boo
     element.nonce = script.nonce;
     element.onerror = guard(() => {
       console.warn('[leadscore] debug build failed to load from ' + target);
-      boot();
+      fallback();
     });
     element.src = target;
     document.head.appendChild(element);
@@ -51,37 +118,48 @@ function loadDebugBuild(script: HTMLScriptElement | null, boot: () => void): boo
   }
 }
 
-const start = guard((options: Record<string, unknown>, problems: ConfigProblem[]) => {
-  const win = window as unknown as Record<string, unknown>;
-  if ((window as unknown as Record<symbol, unknown>)[BOOTED]) return; // a second copy: quiet no-op
-  Object.defineProperty(window, BOOTED, { value: true, configurable: true });
-  const existing = win.leadscore as Stub | undefined;
-  const isStub = typeof existing === 'function';
-  const queue = isStub && existing.q ? Array.from(existing.q) : [];
-
-  // Queued `init` calls carry options too; they run through the same parser.
-  for (const args of queue) if (args[0] === 'init' && args[1] && typeof args[1] === 'object') Object.assign(options, args[1]);
+/** Starts the tracker once: config from the tag and every queued `init`, then replays the queue. */
+const start = guard((owner: Owner, options: Record<string, unknown>, problems: ConfigProblem[], leaving: boolean) => {
+  if (owner.started) return;
+  owner.started = true;
+  owner.handoff = false;
+  for (const { command, args } of owner.calls) {
+    if (command === 'init' && args[0] && typeof args[0] === 'object') Object.assign(options, args[0]);
+  }
   const parsed = parseConfig(options, { pageUrl: location.href });
-  const tracker = startTracker(parsed.config, [...problems, ...parsed.problems]);
-
-  const api = guard((command: Command, ...args: unknown[]) => {
-    const method = typeof command === 'string' && Object.prototype.hasOwnProperty.call(tracker, command) ? tracker[command] : null;
-    if (typeof method === 'function') return (method as (...a: unknown[]) => unknown)(...args);
-    if (__DEBUG__ && command !== ('init' as Command) && parsed.config.debug) console.info('[leadscore] unknown command', command);
-  }) as Api;
-  Object.assign(api, tracker, { version: VERSION });
-
-  if (existing === undefined || isStub) win.leadscore = api;
-  else if (__DEBUG__ && parsed.config.debug) console.warn('[leadscore] window.leadscore is taken by the page; use the queue stub or ESM');
-  for (const args of queue) api(...(Array.from(args) as [Command, ...unknown[]]));
+  const tracker = guard(startTracker)(parsed.config, [...problems, ...parsed.problems], { leaving }) ?? createInertTracker();
+  owner.connect(tracker, parsed.config.debug);
 });
 
 guard(() => {
+  const win = window as unknown as Record<string | symbol, unknown>;
+  const prior = win[BOOTED] as Owner | undefined;
+  // A second copy is a quiet no-op; the debug build continues what the first copy handed over.
+  if (prior && !(__DEBUG__ && prior.handoff)) return;
+  // Only this must happen now; even the attributes are read in the next task.
   const script = document.currentScript as HTMLScriptElement | null;
-  const problems: ConfigProblem[] = [];
-  const options = readScriptOptions(script, problems);
-  const boot = (): void => start(options, problems);
-  const debug = toBoolean(options.debug) === true;
-  if (!__DEBUG__ && debug && !(window as unknown as Record<symbol, unknown>)[BOOTED] && loadDebugBuild(script, boot)) return;
-  boot();
+  let owner = prior;
+  if (!owner) {
+    owner = createOwner();
+    Object.defineProperty(window, BOOTED, { value: owner, configurable: true });
+    const existing = win.leadscore as Stub | undefined;
+    if (typeof existing === 'function') for (const args of Array.from(existing.q ?? [])) owner.calls.push({ command: args[0], args: Array.from(args).slice(1) });
+    if (existing === undefined || typeof existing === 'function') win.leadscore = owner.api;
+    else if (__DEBUG__) console.warn('[leadscore] window.leadscore is taken by the page; use the queue stub or ESM');
+  }
+  const own = owner;
+  const begin = (leaving: boolean): void => {
+    window.removeEventListener('pagehide', onLeave, { capture: true });
+    if (own.started) return;
+    const problems: ConfigProblem[] = [];
+    const options = readScriptOptions(script, problems);
+    const fallback = guard(() => start(own, options, problems, false));
+    if (!__DEBUG__ && !leaving && toBoolean(options.debug) === true && loadDebugBuild(script, fallback)) own.handoff = true;
+    else start(own, options, problems, leaving);
+  };
+  // Leaving before the tracker started (rare: the next task comes first on any real navigation):
+  // start now, inside pagehide, so queued signals are journaled before the page goes.
+  const onLeave = guard(() => begin(true));
+  window.addEventListener('pagehide', onLeave, { capture: true, once: true });
+  nextTask(guard(() => begin(false)));
 })();

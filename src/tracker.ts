@@ -76,6 +76,11 @@ export interface TrackerDeps {
   capture?: boolean;
   /** Skip the on-page debug panel in debug mode. */
   panel?: boolean;
+  /**
+   * Started inside `pagehide` (the script tag's deferred start, overtaken by the page leaving): what
+   * the caller records synchronously after this returns is journaled before the page goes.
+   */
+  leaving?: boolean;
 }
 
 /** Remembers an opt-out with nothing but this key: no id, no time. */
@@ -122,7 +127,7 @@ const emptyState = (id: string): VisitorState => ({
 });
 
 /** A tracker that does nothing: server rendering, and pages where tracking is off. */
-function createInertTracker(): Tracker {
+export function createInertTracker(): Tracker {
   const id = '';
   return {
     track: noop,
@@ -425,6 +430,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   );
   /** Hidden or leaving: journal what is not committed yet (synchronously), then write it. */
   const persistNow = (): void => {
+    startStorage();
     if (canPersist() && (inFlight.length || pendingSignals.length)) {
       writeJournal([...inFlight, ...pendingSignals]);
       journaled = true;
@@ -458,6 +464,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   window.addEventListener('pagehide', onPageHide, options);
   window.addEventListener('pageshow', onPageShow, options);
   window.addEventListener('online', onOnline, options);
+  if (deps.leaving) void Promise.resolve().then(onPageHide);
 
   async function forget(): Promise<void> {
     pendingSignals = [];

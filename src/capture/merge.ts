@@ -33,6 +33,11 @@ export interface MergerOptions {
 export const INTENT_TIMEOUT_MS = 8000;
 /** After an action is emitted, further traces of the same signal and item within this time are the same action. */
 export const ABSORB_MS = 3000;
+/**
+ * Actions remembered at once (pending and recently emitted). Lookups scan them, so the bound keeps a
+ * burst of thousands of distinct actions linear; a person does not start 32 actions in 3 seconds.
+ */
+export const MAX_ACTIONS = 32;
 
 interface Action {
   signal: string;
@@ -73,9 +78,19 @@ export function createActionMerger(options: MergerOptions) {
     options.emit(action.signal, { ...action.props });
   };
 
+  const expired = (action: Action, time: number): boolean => action.emittedAt !== undefined && time - action.emittedAt > ABSORB_MS;
   const prune = (): void => {
     const time = options.now();
-    actions = actions.filter((action) => action.emittedAt === undefined || time - action.emittedAt <= ABSORB_MS);
+    if (actions.some((action) => expired(action, time))) actions = actions.filter((action) => !expired(action, time));
+  };
+  /** Makes room: the oldest emitted action is forgotten; else the oldest intent is settled now. */
+  const evict = (): void => {
+    const index = actions.findIndex((action) => action.emittedAt !== undefined);
+    const [oldest] = actions.splice(index < 0 ? 0 : index, 1);
+    if (oldest && oldest.emittedAt === undefined) {
+      options.clearTimer(oldest.timer);
+      if (oldest.trusted) fire(oldest);
+    }
   };
 
   return {
@@ -102,6 +117,7 @@ export function createActionMerger(options: MergerOptions) {
         return;
       }
       const action: Action = { signal: trace.signal, props: { ...trace.props }, trusted: trace.trusted === true };
+      if (actions.length >= MAX_ACTIONS) evict();
       actions.push(action);
       if (trace.kind === 'intent') {
         action.timer = options.setTimer(() => {

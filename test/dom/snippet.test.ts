@@ -11,10 +11,17 @@ function installStub(): Api {
   (window as any).leadscore = (window as any).leadscore || function () { ((window as any).leadscore.q = (window as any).leadscore.q || []).push(arguments); };
   return win.leadscore as Api;
 }
-async function boot(): Promise<Api> {
+/** Evaluates the script (what the tag does synchronously); the tracker starts in the next task. */
+async function evaluate(): Promise<Api> {
   vi.resetModules();
   await import('../../src/snippet');
   return win.leadscore as Api;
+}
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+async function boot(): Promise<Api> {
+  const api = await evaluate();
+  await nextTask();
+  return api;
 }
 
 beforeEach(() => {
@@ -73,6 +80,7 @@ describe('script-tag boot', () => {
   it('is a quiet no-op when the script is included twice', async () => {
     installStub()('init', { allowAutomation: true });
     const first = await boot();
+    await first.flush(); // capture has started too
     const listeners = vi.spyOn(document, 'addEventListener');
     const second = await boot();
     expect(second).toBe(first);
@@ -86,6 +94,49 @@ describe('script-tag boot', () => {
     expect(win.leadscore).toEqual({ mine: true });
     expect(listeners).toHaveBeenCalled();
     delete win.leadscore;
+  });
+
+  it('queues calls made before the tracker starts: order kept, promises resolve, on() and its unsubscribe work', async () => {
+    const documentListeners = vi.spyOn(document, 'addEventListener');
+    const api = await evaluate();
+    // The script's own evaluation starts nothing: no tracker, no document listeners yet.
+    expect(documentListeners).not.toHaveBeenCalled();
+    api('init', { allowAutomation: true, threshold: 30 });
+    const seen: string[] = [];
+    const dropped: string[] = [];
+    api.on('signal', (event) => seen.push(event.name));
+    const off = api.on('signal', (event) => dropped.push(event.name));
+    off();
+    api.track('first');
+    api('track', 'second');
+    const state = api.getState();
+    const flushed = api.flush();
+    expect(typeof api.version).toBe('string');
+    await expect(flushed).resolves.toBeUndefined();
+    const resolved = await state;
+    expect(resolved.signals).toMatchObject({ first: 1, second: 1 });
+    expect(resolved.stage).toBe(null);
+    expect(seen.filter((name) => name === 'first' || name === 'second')).toEqual(['first', 'second']);
+    expect(dropped).toEqual([]);
+  });
+
+  it('applies an init call made after the script ran but before the tracker started', async () => {
+    const api = await evaluate();
+    api('init', { allowAutomation: true, threshold: 5, rules: [{ id: 'go', signal: 'go', points: 6 }] });
+    api.track('go');
+    const state = await api.getState();
+    expect(state.stage).toBe('mql');
+  });
+
+  it('journals queued signals when the page is left before the tracker started', async () => {
+    installStub()('init', { allowAutomation: true });
+    const api = await evaluate();
+    api.track('left_early', { n: 1 });
+    window.dispatchEvent(new Event('pagehide'));
+    await Promise.resolve();
+    await Promise.resolve();
+    const journal = JSON.parse(localStorage.getItem('leadscore:journal') ?? '[]') as { name: string }[];
+    expect(journal.map((signal) => signal.name)).toContain('left_early');
   });
 
   it('works without a stub', async () => {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ABSORB_MS, createActionMerger, INTENT_TIMEOUT_MS, type Trace } from '../../src/capture/merge';
+import { ABSORB_MS, createActionMerger, INTENT_TIMEOUT_MS, MAX_ACTIONS, type Trace } from '../../src/capture/merge';
 import { parseDataLayerEntry } from '../../src/capture/datalayer';
 
 let time = 0;
@@ -65,6 +65,29 @@ describe('action merger: one action, one signal', () => {
     m.observe(add('confirm', { item_id: 'a' }));
     m.observe(add('confirm', { item_id: 'b' }));
     expect(emitted.map(([, props]) => props.item_id)).toEqual(['a', 'b']);
+  });
+
+  it('remembers a bounded number of actions: a burst of distinct items each counts once, the oldest are forgotten first', () => {
+    const m = merger();
+    for (let i = 0; i < 1000; i++) m.observe(add('confirm', { item_id: `item-${i}` }));
+    expect(emitted).toHaveLength(1000);
+    // The newest are still absorbed; one pushed out of memory counts again (a person never adds 32 items in 3 s).
+    m.observe(add('confirm', { item_id: 'item-999' }));
+    expect(emitted).toHaveLength(1000);
+    m.observe(add('confirm', { item_id: 'item-0' }));
+    expect(emitted).toHaveLength(1001);
+  });
+
+  it('settles the oldest intent early when too many are pending: trusted ones count, untrusted ones are dropped', () => {
+    const m = merger();
+    m.observe(add('intent', { item_id: 'trusted' }, true));
+    for (let i = 0; i < MAX_ACTIONS - 1; i++) m.observe(add('intent', { item_id: `pending-${i}` }, false));
+    expect(emitted).toEqual([]);
+    m.observe(add('intent', { item_id: 'one-more' }, false));
+    expect(emitted).toEqual([['add_to_cart', { item_id: 'trusted' }]]);
+    m.observe(add('intent', { item_id: 'and-another' }, false));
+    expect(emitted).toHaveLength(1); // pending-0 was untrusted: dropped, not counted
+    expect(timers.length).toBe(MAX_ACTIONS);
   });
 
   it('drops an intent whose request failed (sold out)', () => {
