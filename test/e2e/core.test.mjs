@@ -19,6 +19,17 @@ describe('core in real Chromium', () => {
       '/double': storePage({ body: '<script src="/dist/leadscore.js" data-allow-automation></script>' }),
       '/automation': storePage({ attributes: '' }),
       '/debug': storePage({ attributes: 'data-allow-automation data-debug data-treshold="5"', queued: `leadscore('track', 'view_item');` }),
+      // A blocking tag, then page code that uses the API at once: the tracker has not started yet.
+      '/early': `<!doctype html><html><head><script src="/dist/leadscore.js" data-allow-automation></script>
+        <script>
+          window.seen = [];
+          leadscore('init', { threshold: 5, rules: [{ id: 'early', signal: 'early_call', points: 6 }] });
+          leadscore.on('signal', (event) => seen.push(event.name));
+          const off = leadscore.on('signal', () => seen.push('unsubscribed listener ran'));
+          off();
+          leadscore.track('early_call', { n: 1 });
+          window.early = leadscore.getState();
+        </script></head><body></body></html>`,
       '/bad-endpoint': storePage({ attributes: 'data-allow-automation data-endpoint="javascript:alert(1)"' }),
     });
     browser = await launchBrowser();
@@ -45,6 +56,21 @@ describe('core in real Chromium', () => {
     assert.equal(second.signals.view_item, 2, 'the queued call ran again on reload and added to the stored count');
     assert.equal(second.signals.page_view, 2);
     assert.equal(second.visits, 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('queues API calls made right after a blocking script tag, before the tracker starts', async () => {
+    const context = await browser.newContext();
+    const { page, errors } = await openPage(context);
+    await page.goto(server.origin + '/early');
+    const state = await page.evaluate(() => window.early);
+    assert.equal(state.signals.early_call, 1);
+    assert.equal(state.rules.early.points, 6);
+    assert.equal(state.stage, 'mql', 'the init call made after the tag configured the tracker');
+    const seen = await page.evaluate(() => window.seen);
+    assert.ok(seen.includes('early_call'));
+    assert.ok(!seen.includes('unsubscribed listener ran'));
     assert.deepEqual(errors, []);
     await context.close();
   });
