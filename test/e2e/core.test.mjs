@@ -19,17 +19,19 @@ describe('core in real Chromium', () => {
       '/double': storePage({ body: '<script src="/dist/leadscore.js" data-allow-automation></script>' }),
       '/automation': storePage({ attributes: '' }),
       '/debug': storePage({ attributes: 'data-allow-automation data-debug data-treshold="5"', queued: `leadscore('track', 'view_item');` }),
-      // A blocking tag, then page code that uses the API at once: the tracker has not started yet.
-      '/early': `<!doctype html><html><head><script src="/dist/leadscore.js" data-allow-automation></script>
-        <script>
-          window.seen = [];
-          leadscore('init', { threshold: 5, rules: [{ id: 'early', signal: 'early_call', points: 6 }] });
-          leadscore.on('signal', (event) => seen.push(event.name));
-          const off = leadscore.on('signal', () => seen.push('unsubscribed listener ran'));
-          off();
-          leadscore.track('early_call', { n: 1 });
-          window.early = leadscore.getState();
-        </script></head><body></body></html>`,
+      // Page code that uses the API in the script's own load event: the same task as its evaluation,
+      // so the tracker has certainly not started yet.
+      '/early': `<!doctype html><html><head><script>
+          function useEarly() {
+            window.seen = [];
+            leadscore('init', { threshold: 5, rules: [{ id: 'early', signal: 'early_call', points: 6 }] });
+            leadscore.on('signal', (event) => seen.push(event.name));
+            const off = leadscore.on('signal', () => seen.push('unsubscribed listener ran'));
+            off();
+            leadscore.track('early_call', { n: 1 });
+            window.early = leadscore.getState();
+          }
+        </script><script src="/dist/leadscore.js" data-allow-automation onload="useEarly()"></script></head><body></body></html>`,
       '/bad-endpoint': storePage({ attributes: 'data-allow-automation data-endpoint="javascript:alert(1)"' }),
     });
     browser = await launchBrowser();
