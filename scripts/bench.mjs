@@ -1,7 +1,7 @@
 // npm run bench: what the snippet costs a page, measured in headless Chromium (Debian's), and what
 // the receiver costs a server. Prints a Markdown table and writes bench/RESULTS.md.
 // Medians of RUNS runs; main-thread time is read from a Chromium trace of each page.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { createBeaconHandler, parseBeacon, createMemoryDedupe } from '../dist/receiver/index.js';
 import { launchBrowser, startServer } from '../test/e2e/harness.mjs';
@@ -45,7 +45,9 @@ function analyse(buffer, scriptUrl, marks) {
     for (let k = j; k < js.length && js[k].ts <= task.ts + task.dur; k++) inside.push(js[k]);
     // `entry`: the task was ours from the start (our evaluation, timer, listener, IndexedDB callback);
     // `ours`: our code ran in it at all (also inside the page's own tasks, e.g. its dispatchEvent).
-    return { ts: task.ts, ms: task.dur / 1000, entry: inside.length > 0 && isOurs(inside[0]), ours: inside.some(isOurs) };
+    const first = inside[0];
+    const what = first ? `${first.name === 'EvaluateScript' ? 'evaluate' : first.args?.data?.functionName || '(anonymous)'} in ${(first.args?.data?.url ?? '').replace(/^.*\//, '') || 'page'}` : 'no script';
+    return { ts: task.ts, ms: task.dur / 1000, entry: inside.length > 0 && isOurs(inside[0]), ours: inside.some(isOurs), what };
   });
   const between = (from, to) => classified.filter((t) => t.ts >= from && t.ts < to);
   const sum = (list) => list.reduce((total, t) => total + t.ms, 0);
@@ -61,6 +63,7 @@ function analyse(buffer, scriptUrl, marks) {
     longOurs: classified.filter((t) => t.ms > 50 && t.ours).length,
     longOther: classified.filter((t) => t.ms > 50 && !t.ours).length,
     longestOurs: Math.max(0, ...classified.filter((t) => t.ours).map((t) => t.ms)),
+    longDetails: classified.filter((t) => t.ms > 50 && t.ours).map((t) => `${Math.round(t.ms)} ms, ${t.ts < burstStart ? 'load' : t.ts < burstEnd ? 'burst' : 'after'}, entry: ${t.what}`),
   };
 }
 
@@ -118,6 +121,11 @@ async function measure(browser, server, path, scriptUrl, throttle, burst) {
   const trace = await browser.stopTracing();
   await context.close();
   const result = analyse(trace, scriptUrl, { start: 'burst-start', end: 'burst-end' });
+  // BENCH_TRACES=dir keeps the trace of every run with a long task of ours, for chrome://tracing.
+  if (process.env.BENCH_TRACES && result.longOurs) {
+    mkdirSync(process.env.BENCH_TRACES, { recursive: true });
+    writeFileSync(`${process.env.BENCH_TRACES}/${path.slice(1)}-${throttle}x-${burst}-${Date.now()}.json`, trace);
+  }
   return { ...result, inPageMs, idb, requests: requests.length };
 }
 
@@ -157,6 +165,7 @@ async function benchBrowser() {
           burst10kMs: ms(m((r) => r.large.inPageMs) - c((r) => r.large.inPageMs) + m((r) => r.large.burstDeferredMs)),
           idbPerBurst: m((r) => r.small.idb),
           longOurs: all.reduce((n, r) => n + r.longOurs, 0),
+          longDetails: all.flatMap((r) => r.longDetails),
           longOther: all.reduce((n, r) => n + r.longOther, 0),
           controlLong: control.flatMap((r) => [r.small, r.large]).reduce((n, r) => n + r.longOther, 0),
           longestOursMs: ms(Math.max(...all.map((r) => r.longestOurs))),
@@ -233,6 +242,10 @@ const lines = [
   ...browserRows.map((r) => `| ${r.file} | ${r.throttle}× | ${r.evaluateMs} ms | ${r.controlEvaluateMs} ms | ${r.startupMs} ms | ${r.loadMs} ms | ${r.controlLoadMs} ms | ${r.burst1kMs} ms | ${r.burst10kMs} ms | ${r.idbPerBurst} | ${r.longOurs} | ${r.longestOursMs} ms | ${r.longOther} (${r.controlLong}) | ${r.requests} |`),
   '',
   `From a Chromium trace of each page (median of ${RUNS} runs; long-task counts are totals over all runs). Evaluation: the script's EvaluateScript on the main thread (an \`async\` script as in the README, compiled off the main thread while it streams in). Start-up tasks: every main-thread task, until the burst, in which leadscore code ran (its evaluation, the deferred start, capture, the first IndexedDB read and write). Signals: half \`track()\` calls, half clicks on distinct \`data-leadscore-event\` buttons, ${CHUNK} per page task, all stored (\`flush()\`); the time of those page tasks beyond the same burst on the control page (a no-op \`leadscore\`), plus every task of our own during the burst (storage writes). Long tasks: main-thread tasks over 50 ms, split by whether leadscore code ran in them.`,
+  '',
+  '',
+  'Long tasks in which leadscore code ran, all runs:',
+  ...browserRows.flatMap((r) => r.longDetails.map((detail) => `- ${r.file} ${r.throttle}×: ${detail}`)),
   '',
   `Receiver, one core: ${receiver.validatePerSecond.toLocaleString('en')} beacons/s validated and de-duplicated vs ${receiver.jsonParsePerSecond.toLocaleString('en')}/s bare JSON.parse of the same ${receiver.bytes}-byte bodies: ${receiver.ratio}× the cost of JSON.parse.`,
 ];

@@ -50,7 +50,8 @@ interface Action {
 /** Product identity for merging: two traces of different items are different actions. */
 const ITEM_KEYS = ['item_id', 'variant'] as const;
 function sameItem(a: Props, b: Props): boolean {
-  return ITEM_KEYS.every((key) => a[key] === undefined || b[key] === undefined || a[key] === b[key]);
+  for (const key of ITEM_KEYS) if (a[key] !== undefined && b[key] !== undefined && a[key] !== b[key]) return false;
+  return true;
 }
 
 /**
@@ -62,14 +63,12 @@ function sameItem(a: Props, b: Props): boolean {
 export function createActionMerger(options: MergerOptions) {
   let actions: Action[] = [];
 
-  const find = (trace: Trace, pending: boolean): Action | undefined =>
-    actions.find(
-      (action) =>
-        action.signal === trace.signal &&
-        (action.emittedAt === undefined) === pending &&
-        (pending || options.now() - action.emittedAt! <= ABSORB_MS) &&
-        sameItem(action.props, trace.props),
-    );
+  /** Runs after prune(): every emitted action left is inside its absorb window. On every click: keep it cheap. */
+  const find = (trace: Trace, pending: boolean): Action | undefined => {
+    for (const action of actions) {
+      if (action.signal === trace.signal && (action.emittedAt === undefined) === pending && sameItem(action.props, trace.props)) return action;
+    }
+  };
 
   const fire = (action: Action): void => {
     if (action.emittedAt !== undefined) return;
