@@ -1,6 +1,7 @@
 // npm run bench: what the snippet costs a page, measured in headless Chromium (Debian's), and what
 // the receiver costs a server. Prints a Markdown table and writes bench/RESULTS.md.
-// Medians of RUNS runs; main-thread time is read from a Chromium trace of each page.
+// Medians of RUNS runs (BENCH_RUNS); CPU throttling rates in BENCH_CPU (default 1,4). Main-thread
+// time is read from a Chromium trace of each page.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { createBeaconHandler, parseBeacon, createMemoryDedupe } from '../dist/receiver/index.js';
@@ -143,7 +144,7 @@ async function benchBrowser() {
     return { small, large };
   };
   try {
-    for (const throttle of [1, 4]) {
+    for (const throttle of (process.env.BENCH_CPU ?? '1,4').split(',').map(Number)) {
       const control = [];
       for (let i = 0; i < RUNS; i++) control.push(await run('/control', `${server.origin}/empty.js`, throttle));
       const c = (pick) => median(control.map(pick));

@@ -408,26 +408,33 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     schedule();
   };
   let capture: ReturnType<typeof installCapture> | null = null;
-  // Capture, page-experience metrics and the tab channel start in the next task: the script's own
-  // evaluation stays short, and the page's parsing and scripts go first. flush() waits for it.
-  const started = new Promise<void>((resolve) =>
-    nextTask(
-      guard(() => {
-        resolve();
-        if (destroyed) return;
-        if (deps.capture !== false) {
-          capture = installCapture({
-            emit: guard(record),
-            hashChange: config.hashChange,
-            onEmail: config.captureEmail ? (email) => addTraits({ email }) : undefined,
-            guard,
-          });
-        }
-        if (__WEB_VITALS__) readVitals = watchVitals(guard);
-        openChannel();
-      }),
-    ),
-  );
+  // Capture, page-experience metrics and the tab channel start after this task, one step per task
+  // (each detector, web-vitals, the channel): the page's parsing and scripts go first, and no
+  // start-up task of ours is long on a slow phone (npm run bench). flush() waits for all of it.
+  const steps: (() => void)[] = [
+    () => {
+      if (deps.capture !== false) {
+        capture = installCapture({
+          emit: guard(record),
+          hashChange: config.hashChange,
+          onEmail: config.captureEmail ? (email) => addTraits({ email }) : undefined,
+          guard,
+          defer: (step) => void steps.push(step),
+        });
+      }
+      if (__WEB_VITALS__) steps.push(() => (readVitals = watchVitals(guard)));
+      steps.push(openChannel);
+    },
+  ];
+  const started = new Promise<void>((resolve) => {
+    const next = guard((): void => {
+      const step = steps.shift();
+      if (!step) return resolve();
+      if (!destroyed) guard(step)();
+      nextTask(next);
+    });
+    nextTask(next);
+  });
   /** Hidden or leaving: journal what is not committed yet (synchronously), then write it. */
   const persistNow = (): void => {
     startStorage();

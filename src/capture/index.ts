@@ -17,6 +17,11 @@ export interface CaptureOptions {
   onEmail?: (email: string) => void;
   /** The tracker's guard: every listener and callback of ours runs behind it. */
   guard: Guard;
+  /**
+   * Runs a start-up step later, in its own task and in order (the tracker's start-up queue), so
+   * installing the detectors never makes one long task. Default: now.
+   */
+  defer?: (step: () => void) => void;
 }
 
 export interface Capture {
@@ -49,10 +54,14 @@ export function installCapture(options: CaptureOptions): Capture {
     clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
   });
   const stops: (() => void)[] = [merger.stop];
-  const install = (start: () => (() => void) | void): void => {
-    const stop = guard(start)();
-    if (stop) stops.push(stop);
-  };
+  let stopped = false;
+  const defer = options.defer ?? ((step: () => void) => step());
+  const install = (start: () => (() => void) | void): void =>
+    defer(() => {
+      if (stopped) return;
+      const stop = guard(start)();
+      if (stop) stops.push(stop);
+    });
 
   let dataLayer: ReturnType<typeof onDataLayer> | undefined;
   let platforms: ReturnType<typeof onPlatformEvents> | undefined;
@@ -102,6 +111,7 @@ export function installCapture(options: CaptureOptions): Capture {
   return {
     settle: guard(() => merger.settle()),
     stop: guard(() => {
+      stopped = true;
       for (const timer of timers) clearTimeout(timer);
       stops.forEach((stop) => stop());
     }),

@@ -49,6 +49,23 @@ describe('glob matching', () => {
   it('does not read inherited properties', () => {
     expect(matchProps({ toString: '*' }, {})).toBe(false);
   });
+
+  it('matches a list of globs (one combined expression) exactly like any-of over each glob', () => {
+    const globs = ['/cart', '**/checkout/**', '/p/*', '/a.b', '/x|y', '(z)', '/c$', '^d'];
+    const paths = ['/cart', '/CART', '/en/checkout/step', '/checkout', '/p/1', '/p/1/2', '/a.b', '/aXb', '/x|y', '/x', 'y', '(z)', 'z', '/c$', '^d', '', '/cart\n'];
+    const lists = [globs, globs.slice(0, 1), globs.slice(2, 5), ['**'], ['*']];
+    for (const list of lists) {
+      for (const path of paths) {
+        const expected = list.some((glob) => toGlobRegExp(glob).test(path));
+        expect(matchProps({ path: list }, { path }), `${JSON.stringify(list)} ~ ${path}`).toBe(expected);
+      }
+    }
+    expect(matchProps({ path: [] }, { path: '' })).toBe(false);
+    expect(matchProps({ n: [1, '/a', true] }, { n: 1 })).toBe(true);
+    expect(matchProps({ n: [1, '/a', true] }, { n: '/A' })).toBe(true);
+    expect(matchProps({ n: [1, '/a', true] }, { n: 2 })).toBe(false);
+    expect(matchProps({ path: ['/a'] }, { path: 3 })).toBe(false);
+  });
 });
 
 describe('points and caps', () => {
