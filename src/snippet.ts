@@ -145,7 +145,7 @@ guard(() => {
     const existing = win.leadscore as Stub | undefined;
     if (typeof existing === 'function') for (const args of Array.from(existing.q ?? [])) owner.calls.push({ command: args[0], args: Array.from(args).slice(1) });
     if (existing === undefined || typeof existing === 'function') win.leadscore = owner.api;
-    else if (__DEBUG__) console.warn('[leadscore] window.leadscore is taken by the page; use the queue stub or ESM');
+    else if (__DEBUG__) console.warn('[leadscore] window.leadscore is taken by the page: use the stub or ESM');
   }
   const own = owner;
   const begin = (leaving: boolean): void => {

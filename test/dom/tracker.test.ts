@@ -64,6 +64,24 @@ describe('public API', () => {
     expect((await tracker.getState()).signals.custom).toBe(250);
   });
 
+  it('starts at most one transaction per 250 ms while signals keep coming, losing none', async () => {
+    const tracker = make();
+    tracker.track('warm_up');
+    await tracker.flush();
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const started = performance.now();
+    let sent = 0;
+    while (performance.now() - started < 700) {
+      tracker.track('stream', { i: sent++ });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // 700 ms of signals every ~10 ms: 14 transactions at the 50 ms delay alone, at most 4 with the interval.
+    expect(spy.mock.calls.length).toBeGreaterThan(0);
+    expect(spy.mock.calls.length).toBeLessThanOrEqual(4);
+    await tracker.flush();
+    expect((await tracker.getState()).signals.stream).toBe(sent);
+  });
+
   it('writes a huge burst in chunks of 250 signals, yielding between them, losing none', async () => {
     const tracker = make();
     tracker.track('warm_up');

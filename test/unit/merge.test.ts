@@ -71,7 +71,7 @@ describe('action merger: one action, one signal', () => {
     const m = merger();
     for (let i = 0; i < 1000; i++) m.observe(add('confirm', { item_id: `item-${i}` }));
     expect(emitted).toHaveLength(1000);
-    // The newest are still absorbed; one pushed out of memory counts again (a person never adds 32 items in 3 s).
+    // The newest are still absorbed; one pushed out of memory counts again (a person never adds MAX_ACTIONS items in 3 s).
     m.observe(add('confirm', { item_id: 'item-999' }));
     expect(emitted).toHaveLength(1000);
     m.observe(add('confirm', { item_id: 'item-0' }));
