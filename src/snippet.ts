@@ -118,18 +118,25 @@ function loadDebugBuild(script: HTMLScriptElement | null, fallback: () => void):
   }
 }
 
-/** Starts the tracker once: config from the tag and every queued `init`, then replays the queue. */
-const start = guard((owner: Owner, options: Record<string, unknown>, problems: ConfigProblem[], leaving: boolean) => {
+/**
+ * Starts the tracker once: config from the tag and every queued `init`, then replays the queue.
+ * If starting fails, the queue is replayed on an inert tracker: no queued promise is left hanging.
+ */
+function start(owner: Owner, options: Record<string, unknown>, problems: ConfigProblem[], leaving: boolean): void {
   if (owner.started) return;
   owner.started = true;
   owner.handoff = false;
-  for (const { command, args } of owner.calls) {
-    if (command === 'init' && args[0] && typeof args[0] === 'object') Object.assign(options, args[0]);
-  }
-  const parsed = parseConfig(options, { pageUrl: location.href });
-  const tracker = guard(startTracker)(parsed.config, [...problems, ...parsed.problems], { leaving }) ?? createInertTracker();
-  owner.connect(tracker, parsed.config.debug);
-});
+  let debug = false;
+  const tracker = guard(() => {
+    for (const { command, args } of owner.calls) {
+      if (command === 'init' && args[0] && typeof args[0] === 'object') Object.assign(options, args[0]);
+    }
+    const parsed = parseConfig(options, { pageUrl: location.href });
+    debug = parsed.config.debug;
+    return startTracker(parsed.config, [...problems, ...parsed.problems], { leaving });
+  })();
+  owner.connect(tracker ?? createInertTracker(), debug);
+}
 
 guard(() => {
   const win = window as unknown as Record<string | symbol, unknown>;
@@ -152,7 +159,7 @@ guard(() => {
     window.removeEventListener('pagehide', onLeave, { capture: true });
     if (own.started) return;
     const problems: ConfigProblem[] = [];
-    const options = readScriptOptions(script, problems);
+    const options = guard(readScriptOptions, {})(script, problems);
     const fallback = guard(() => start(own, options, problems, false));
     if (!__DEBUG__ && !leaving && toBoolean(options.debug) === true && loadDebugBuild(script, fallback)) own.handoff = true;
     else start(own, options, problems, leaving);

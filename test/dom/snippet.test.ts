@@ -139,6 +139,27 @@ describe('script-tag boot', () => {
     expect(journal.map((signal) => signal.name)).toContain('left_early');
   });
 
+  it('settles queued calls on an inert tracker when starting fails', async () => {
+    vi.doMock('../../src/tracker', async (importOriginal) => ({
+      ...(await importOriginal<typeof import('../../src/tracker')>()),
+      startTracker: () => {
+        throw new Error('start failed');
+      },
+    }));
+    try {
+      const api = await evaluate();
+      const state = api.getState();
+      const flushed = api.flush();
+      api.track('ignored');
+      await nextTask();
+      await expect(flushed).resolves.toBeUndefined();
+      expect((await state).visitorId).toBe('');
+      expect(() => api.track('later')).not.toThrow();
+    } finally {
+      vi.doUnmock('../../src/tracker');
+    }
+  });
+
   it('works without a stub', async () => {
     const api = await boot();
     expect(typeof api.getState).toBe('function');
