@@ -8,8 +8,9 @@ import { fromAttributeName, type ConfigProblem } from './config';
 export function readScriptOptions(script: HTMLScriptElement | null, problems: ConfigProblem[]): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   const attributes: Record<string, string> = {};
-  for (const attribute of script ? Array.from(script.attributes) : []) {
-    if (attribute.name.startsWith('data-')) attributes[fromAttributeName(attribute.name)] = attribute.value;
+  // Names, then values: `script.attributes` creates an Attr object per attribute (see declaredProps).
+  for (const name of script ? script.getAttributeNames() : []) {
+    if (name.startsWith('data-')) attributes[fromAttributeName(name)] = script!.getAttribute(name)!;
   }
   const configRef = attributes.config;
   delete attributes.config;
