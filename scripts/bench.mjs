@@ -182,6 +182,47 @@ async function benchBrowser() {
   return rows;
 }
 
+/**
+ * Long tasks without tracing (tracing itself slows the browser): page loads of each build and of
+ * the empty-script control, counted by a `longtask` PerformanceObserver over the load and the
+ * following second. The control's count is this machine's own noise.
+ */
+async function longTaskSurvey() {
+  const LOADS = Number(process.env.BENCH_LOADS ?? 10);
+  const pages = { '/control': page('<script async src="/empty.js"></script>') };
+  for (const file of FILES) pages[`/${file}`] = page(`<script async src="/dist/${file}" data-allow-automation data-endpoint="/collect" data-threshold="100000"></script>`);
+  const empty = ({ res }) => res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end('');
+  const server = await startServer(pages, { 'GET /empty.js': empty });
+  const browser = await launchBrowser();
+  const rows = [];
+  try {
+    for (const throttle of (process.env.BENCH_CPU ?? '1,4').split(',').map(Number)) {
+      const counts = Object.fromEntries(Object.keys(pages).map((path) => [path, []]));
+      for (let i = 0; i < LOADS; i++) {
+        for (const path of Object.keys(pages)) {
+          const context = await browser.newContext();
+          await context.addInitScript(() => {
+            window.__long = [];
+            new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__long.push(Math.round(e.duration)))).observe({ type: 'longtask', buffered: true });
+          });
+          const tab = await context.newPage();
+          const client = await context.newCDPSession(tab);
+          if (throttle > 1) await client.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+          await tab.goto(server.origin + path);
+          await tab.waitForTimeout(1000);
+          counts[path].push(...(await tab.evaluate(() => window.__long)));
+          await context.close();
+        }
+      }
+      rows.push({ throttle, loads: LOADS, counts });
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  return rows;
+}
+
 function typicalBeacon(i) {
   return JSON.stringify({
     v: 1, id: `visitor-${i}.mql.1`, site: 'mug-shop.example', visitor: `visitor-${i}`, stage: 'mql', threshold: 50, score: 52.86, n: 1,
@@ -229,6 +270,7 @@ function sizes() {
 
 const shipped = sizes();
 const browserRows = await benchBrowser();
+const survey = await longTaskSurvey();
 const receiver = benchReceiver();
 const chromium = (await import('node:child_process')).execSync('/usr/bin/chromium --version').toString().trim();
 
@@ -246,7 +288,13 @@ const lines = [
   `From a Chromium trace of each page (median of ${RUNS} runs; long-task counts are totals over all runs). Evaluation: the script's EvaluateScript on the main thread (an \`async\` script as in the README, compiled off the main thread while it streams in). Start-up tasks: every main-thread task, until the burst, in which leadscore code ran (its evaluation, the deferred start, capture, the first IndexedDB read and write). Signals: half \`track()\` calls, half clicks on distinct \`data-leadscore-event\` buttons, ${CHUNK} per page task, all stored (\`flush()\`); the time of those page tasks beyond the same burst on the control page (a no-op \`leadscore\`), plus every task of our own during the burst (storage writes). Long tasks: main-thread tasks over 50 ms, split by whether leadscore code ran in them.`,
   '',
   '',
-  'Long tasks in which leadscore code ran, all runs:',
+  'Long tasks on page loads without tracing (a `longtask` observer over the load and the next second):',
+  '',
+  '| CPU | loads per page | empty script | ' + FILES.join(' | ') + ' |',
+  '|---|---|---|' + FILES.map(() => '---|').join(''),
+  ...survey.map((r) => `| ${r.throttle}× | ${r.loads} | ${Object.values(r.counts).map((list) => `${list.length}${list.length ? ` (${list.join(', ')} ms)` : ''}`).join(' | ')} |`),
+  '',
+  'Long tasks in which leadscore code ran, all traced runs:',
   ...browserRows.flatMap((r) => r.longDetails.map((detail) => `- ${r.file} ${r.throttle}×: ${detail}`)),
   '',
   `Receiver, one core: ${receiver.validatePerSecond.toLocaleString('en')} beacons/s validated and de-duplicated vs ${receiver.jsonParsePerSecond.toLocaleString('en')}/s bare JSON.parse of the same ${receiver.bytes}-byte bodies: ${receiver.ratio}× the cost of JSON.parse.`,
