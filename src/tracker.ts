@@ -251,8 +251,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     const record = parseRecord(stored);
     const time = now();
     if (record && time - record.lastSeen <= config.retentionDays * DAY_MS) return record;
-    if (record) __DEBUG__ && log('visitor record older than the retention period: deleted');
-    else if (stored !== undefined) __DEBUG__ && log('stored visitor record was invalid: discarded');
+    if (record) __DEBUG__ && log('visitor record past retention: deleted');
+    else if (stored !== undefined) __DEBUG__ && log('stored visitor record invalid: discarded');
     const fresh = newRecord(fallbackId, time);
     fresh.attribution = { ...attribution };
     return fresh;
@@ -434,7 +434,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
           defer: (step) => void steps.push(step),
         });
       }
-      if (__WEB_VITALS__) steps.push(() => (readVitals = watchVitals(guard)));
+      if (__WEB_VITALS__) steps.push(() => (readVitals = watchVitals(guard, (step) => void steps.push(step))));
       steps.push(openChannel);
     },
   ];
