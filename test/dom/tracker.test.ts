@@ -18,6 +18,14 @@ afterEach(() => {
 });
 
 
+/** A tracker whose record exists already, and a spy on the transactions that follow. */
+async function warmTracker() {
+  const tracker = make();
+  tracker.track('warm_up');
+  await tracker.flush();
+  return { tracker, spy: vi.spyOn(IDBDatabase.prototype, 'transaction') };
+}
+
 describe('public API', () => {
   it('records signals, counts them by name and explains the score by rule', async () => {
     const tracker = make();
@@ -54,10 +62,7 @@ describe('public API', () => {
   });
 
   it('coalesces a burst of signals into one transaction', async () => {
-    const tracker = make();
-    tracker.track('warm_up');
-    await tracker.flush();
-    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const { tracker, spy } = await warmTracker();
     for (let i = 0; i < 250; i++) tracker.track('custom', { i });
     await tracker.flush();
     expect(spy).toHaveBeenCalledTimes(1);
@@ -65,10 +70,7 @@ describe('public API', () => {
   });
 
   it('starts at most one transaction per 250 ms while signals keep coming, losing none', async () => {
-    const tracker = make();
-    tracker.track('warm_up');
-    await tracker.flush();
-    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const { tracker, spy } = await warmTracker();
     const started = performance.now();
     let sent = 0;
     while (performance.now() - started < 700) {
@@ -85,10 +87,7 @@ describe('public API', () => {
 
   it('writes a huge burst in chunks of MAX_BATCH (500) signals, yielding between them, losing none', async () => {
     expect(MAX_BATCH).toBe(500);
-    const tracker = make();
-    tracker.track('warm_up');
-    await tracker.flush();
-    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const { tracker, spy } = await warmTracker();
     for (let i = 0; i < 2100; i++) tracker.track('custom', { i });
     await tracker.flush();
     expect(spy).toHaveBeenCalledTimes(5);
