@@ -1,5 +1,6 @@
 import { DEFAULT_HIGH_VALUE_PATHS, DEFAULT_STAGES, DEFAULT_URL_PARAMS, defaultRules, KNOWN_SIGNALS } from './engine/defaults';
 import type { MatchValue, Rule, RulePeriod, ScoringModel, Stage } from './types';
+import { isReservedKey } from './util/sanitize';
 
 export type ConsentMode = 'auto' | 'granted' | 'required';
 
@@ -105,8 +106,9 @@ const OPTION_NAMES: readonly (keyof Options)[] = [
 const CONSENT_MODES: readonly ConsentMode[] = ['auto', 'granted', 'required'];
 const PERIODS: readonly RulePeriod[] = ['visitor', 'session', 'day'];
 const MAX_POINTS = 1e6;
+const NAME_PATTERN = /^[\w.:-]{1,64}$/;
 /** Names of rules, stages and signals in configuration; reserved object keys are refused (the receiver refuses them too). */
-const NAME_PATTERN = /^(?!(__proto__|constructor|prototype)$)[\w.:-]{1,64}$/;
+const isName = (value: unknown): value is string => typeof value === 'string' && NAME_PATTERN.test(value) && !isReservedKey(value);
 
 /** `halfLifeDays` -> `half-life-days`, for messages in the vocabulary of the channel in use. */
 export const toAttributeName = (name: string): string => 'data-' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -193,7 +195,7 @@ function parseStages(value: unknown): Stage[] | string {
   const stages: Stage[] = [];
   for (const [name, threshold] of entries) {
     const number = toNumber(threshold);
-    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) return `has an invalid stage name ${JSON.stringify(String(name))}`;
+    if (!isName(name)) return `has an invalid stage name ${JSON.stringify(String(name))}`;
     if (number === undefined || number <= 0) return `gives stage "${name}" a threshold that is not a positive number`;
     if (stages.some((stage) => stage.name === name)) return `names stage "${name}" twice`;
     stages.push({ name, threshold: number });
@@ -220,9 +222,9 @@ export function parseRule(value: unknown): Rule | string {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return 'is not an object';
   const input = value as Record<string, unknown>;
   const id = input.id;
-  if (typeof id !== 'string' || !NAME_PATTERN.test(id)) return 'needs an id of letters, digits, _ . : -';
+  if (!isName(id)) return 'needs an id of letters, digits, _ . : -';
   const where = `rule "${id}"`;
-  if (typeof input.signal !== 'string' || !NAME_PATTERN.test(input.signal)) return `${where} needs a signal name`;
+  if (!isName(input.signal)) return `${where} needs a signal name`;
   const points = toNumber(input.points);
   if (points === undefined || Math.abs(points) > MAX_POINTS) return `${where} needs points between -${MAX_POINTS} and ${MAX_POINTS}`;
   const rule: Rule = { id, signal: input.signal, points };

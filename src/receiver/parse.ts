@@ -1,4 +1,5 @@
 import type { BeaconV1 } from '../transport/payload';
+import { isReservedKey } from '../util/sanitize';
 import validate from './validate-beacon.js';
 
 export type ParseResult = { ok: true; beacon: BeaconV1 } | { ok: false; errors: string[] };
@@ -12,7 +13,6 @@ export interface ParseOptions {
 
 /** Far more than a beacon nests (3); a deeper body is an attack, not a beacon. */
 const MAX_DEPTH = 6;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function depthAndKeys(value: unknown): string | null {
   const stack: [unknown, number][] = [[value, 1]];
@@ -21,7 +21,7 @@ function depthAndKeys(value: unknown): string | null {
     if (!item || typeof item !== 'object') continue;
     if (depth > MAX_DEPTH) return 'nested too deeply';
     for (const key of Object.keys(item)) {
-      if (FORBIDDEN_KEYS.has(key)) return `forbidden key "${key}"`;
+      if (isReservedKey(key)) return `forbidden key "${key}"`;
       stack.push([(item as Record<string, unknown>)[key], depth + 1]);
     }
   }
@@ -41,7 +41,7 @@ export function parseBeacon(body: unknown, options: ParseOptions = {}): ParseRes
     try {
       // A reviver sees every key before it lands in an object: refuse pollution keys outright.
       value = JSON.parse(body, (key, item: unknown) => {
-        if (FORBIDDEN_KEYS.has(key)) throw new Error(`forbidden key "${key}"`);
+        if (isReservedKey(key)) throw new Error(`forbidden key "${key}"`);
         return item;
       });
     } catch (error) {

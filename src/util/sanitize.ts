@@ -16,14 +16,17 @@ export function cleanText(value: string, max: number): string {
   return text.trim();
 }
 
-/** Keys a receiver must refuse (prototype pollution); never produced as names or keys. */
-const RESERVED = /^(__proto__|constructor|prototype)$/;
+/**
+ * Object keys that reach prototypes (pollution): never produced as a name or key by the snippet,
+ * refused in configuration and by the receiver. The one list of them.
+ */
+export const isReservedKey = (key: string): boolean => key === '__proto__' || key === 'constructor' || key === 'prototype';
 
 /** A signal name (also used for prop and trait keys), or null if there is nothing usable. */
 export function toSignalName(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const name = cleanText(value, MAX_NAME_LENGTH);
-  return name && !RESERVED.test(name) ? name : null;
+  return name && !isReservedKey(name) ? name : null;
 }
 
 /**
