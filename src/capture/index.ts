@@ -19,9 +19,9 @@ export interface CaptureOptions {
   guard: Guard;
   /**
    * Runs a start-up step later, in its own task and in order (the tracker's start-up queue), so
-   * installing the detectors never makes one long task. Default: now.
+   * installing the detectors never makes one long task.
    */
-  defer?: (step: () => void) => void;
+  defer: (step: () => void) => void;
 }
 
 export interface Capture {
@@ -55,9 +55,8 @@ export function installCapture(options: CaptureOptions): Capture {
   });
   const stops: (() => void)[] = [merger.stop];
   let stopped = false;
-  const defer = options.defer ?? ((step: () => void) => step());
   const install = (start: () => (() => void) | void): void =>
-    defer(() => {
+    options.defer(() => {
       if (stopped) return;
       const stop = guard(start)();
       if (stop) stops.push(stop);
