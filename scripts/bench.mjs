@@ -130,12 +130,20 @@ async function measure(browser, server, path, scriptUrl, throttle, burst) {
   return { ...result, inPageMs, idb, requests: requests.length };
 }
 
-async function benchBrowser() {
-  const pages = { '/control': page('<script async src="/empty.js"></script><script>window.leadscore = { track() {}, flush: async () => {} };</script>') };
-  const empty = ({ res }) => res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end('');
+const THROTTLES = (process.env.BENCH_CPU ?? '1,4').split(',').map(Number);
+const PATHS = ['/control', ...FILES.map((file) => `/${file}`)];
+
+/** A page per build, installed as in the README, and the control page, which loads an empty script (plus `control`). */
+function startBenchServer(control = '') {
+  const pages = { '/control': page(`<script async src="/empty.js"></script>${control}`) };
   // A threshold no burst reaches: any request before qualification would be a bug.
   for (const file of FILES) pages[`/${file}`] = page(`<script async src="/dist/${file}" data-allow-automation data-endpoint="/collect" data-threshold="100000"></script>`);
-  const server = await startServer(pages, { 'GET /empty.js': empty });
+  const empty = ({ res }) => res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end('');
+  return startServer(pages, { 'GET /empty.js': empty });
+}
+
+async function benchBrowser() {
+  const server = await startBenchServer('<script>window.leadscore = { track() {}, flush: async () => {} };</script>');
   const browser = await launchBrowser();
   const rows = [];
   const run = async (path, url, throttle) => {
@@ -144,7 +152,7 @@ async function benchBrowser() {
     return { small, large };
   };
   try {
-    for (const throttle of (process.env.BENCH_CPU ?? '1,4').split(',').map(Number)) {
+    for (const throttle of THROTTLES) {
       const control = [];
       for (let i = 0; i < RUNS; i++) control.push(await run('/control', `${server.origin}/empty.js`, throttle));
       const c = (pick) => median(control.map(pick));
@@ -189,17 +197,14 @@ async function benchBrowser() {
  */
 async function longTaskSurvey() {
   const LOADS = Number(process.env.BENCH_LOADS ?? 10);
-  const pages = { '/control': page('<script async src="/empty.js"></script>') };
-  for (const file of FILES) pages[`/${file}`] = page(`<script async src="/dist/${file}" data-allow-automation data-endpoint="/collect" data-threshold="100000"></script>`);
-  const empty = ({ res }) => res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end('');
-  const server = await startServer(pages, { 'GET /empty.js': empty });
+  const server = await startBenchServer();
   const browser = await launchBrowser();
   const rows = [];
   try {
-    for (const throttle of (process.env.BENCH_CPU ?? '1,4').split(',').map(Number)) {
-      const counts = Object.fromEntries(Object.keys(pages).map((path) => [path, []]));
+    for (const throttle of THROTTLES) {
+      const counts = Object.fromEntries(PATHS.map((path) => [path, []]));
       for (let i = 0; i < LOADS; i++) {
-        for (const path of Object.keys(pages)) {
+        for (const path of PATHS) {
           const context = await browser.newContext();
           await context.addInitScript(() => {
             window.__long = [];
