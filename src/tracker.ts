@@ -391,7 +391,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     }
     if (result.record.outbox.length) void deliver();
     if (pendingSignals.length) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      // The next chunk in a new task: nextTask, not setTimeout, which hidden tabs throttle to once a second.
+      await new Promise<void>((resolve) => nextTask(resolve));
       await runBatch();
     }
   }
