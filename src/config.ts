@@ -217,37 +217,40 @@ function isMatchValue(value: unknown): value is MatchValue {
   return false;
 }
 
-/** Validates one custom rule; returns it normalised, or why it was dropped. */
+/**
+ * Validates one custom rule; returns it normalised, or why it was dropped. Only debug mode shows the
+ * reason, so the production script builds return '' (the text is not shipped).
+ */
 export function parseRule(value: unknown): Rule | string {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'is not an object';
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return __DEBUG__ ? 'is not an object' : '';
   const input = value as Record<string, unknown>;
   const id = input.id;
-  if (!isName(id)) return 'needs an id of letters, digits, _ . : -';
+  if (!isName(id)) return __DEBUG__ ? 'needs an id of letters, digits, _ . : -' : '';
   const where = `rule "${id}"`;
-  if (!isName(input.signal)) return `${where} needs a signal name`;
+  if (!isName(input.signal)) return __DEBUG__ ? `${where} needs a signal name` : '';
   const points = toNumber(input.points);
-  if (points === undefined || Math.abs(points) > MAX_POINTS) return `${where} needs points between -${MAX_POINTS} and ${MAX_POINTS}`;
+  if (points === undefined || Math.abs(points) > MAX_POINTS) return __DEBUG__ ? `${where} needs points between -${MAX_POINTS} and ${MAX_POINTS}` : '';
   const rule: Rule = { id, signal: input.signal, points };
   if (input.match !== undefined) {
     const match = input.match as Record<string, unknown>;
-    if (!match || typeof match !== 'object' || Array.isArray(match)) return `${where} has a match that is not an object`;
+    if (!match || typeof match !== 'object' || Array.isArray(match)) return __DEBUG__ ? `${where} has a match that is not an object` : '';
     for (const key of Object.keys(match)) {
-      if (!isMatchValue(match[key]) || key === '__proto__') return `${where} has an invalid match for "${key}"`;
+      if (!isMatchValue(match[key]) || key === '__proto__') return __DEBUG__ ? `${where} has an invalid match for "${key}"` : '';
     }
     rule.match = match as Record<string, MatchValue>;
   }
   if (input.max !== undefined) {
     const max = toNumber(input.max);
-    if (max === undefined || !Number.isInteger(max) || max < 1) return `${where} needs max to be a whole number of at least 1`;
+    if (max === undefined || !Number.isInteger(max) || max < 1) return __DEBUG__ ? `${where} needs max to be a whole number of at least 1` : '';
     rule.max = max;
   }
   if (input.per !== undefined) {
-    if (!PERIODS.includes(input.per as RulePeriod)) return `${where} needs per to be one of ${PERIODS.join(', ')}`;
+    if (!PERIODS.includes(input.per as RulePeriod)) return __DEBUG__ ? `${where} needs per to be one of ${PERIODS.join(', ')}` : '';
     rule.per = input.per as RulePeriod;
   }
   if (input.windowDays !== undefined) {
     const days = toNumber(input.windowDays);
-    if (days === undefined || !Number.isInteger(days) || days < 1 || days > 366) return `${where} needs windowDays between 1 and 366`;
+    if (days === undefined || !Number.isInteger(days) || days < 1 || days > 366) return __DEBUG__ ? `${where} needs windowDays between 1 and 366` : '';
     rule.windowDays = days;
   }
   return rule;

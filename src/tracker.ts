@@ -336,8 +336,13 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       }),
     ));
 
-  /** Applies the pending signals and traits in one transaction, then tells subscribers. */
-  async function runBatch(): Promise<void> {
+  /**
+   * Applies the pending signals and traits in one transaction, then tells subscribers. `drain`
+   * (an explicit flush, the page being hidden or left): until nothing is pending. Otherwise (the
+   * write timer): only a backlog of full batches goes on at once; signals that arrived while the
+   * write was in flight wait for the next timer, so a busy page gets one write per interval.
+   */
+  async function runBatch(drain: boolean): Promise<void> {
     startStorage();
     if (!pendingSignals.length && !Object.keys(pendingTraits).length) return;
     lastWrite = monotonic();
@@ -390,21 +395,24 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       }
     }
     if (result.record.outbox.length) void deliver();
-    if (pendingSignals.length) {
+    if (pendingSignals.length >= (drain ? 1 : MAX_BATCH)) {
       // The next chunk in a new task: nextTask, not setTimeout, which hidden tabs throttle to once a second.
       await new Promise<void>((resolve) => nextTask(resolve));
-      await runBatch();
+      await runBatch(drain);
+    } else if (pendingSignals.length) {
+      // What is left of a timed write waits for the next one (traits schedule their own).
+      schedule();
     }
   }
 
-  const flush = (): Promise<void> => {
+  const flush = (drain = true): Promise<void> => {
     clearTimeout(scheduled);
     scheduled = undefined;
-    return (chain = chain.then(() => started).then(guard(runBatch)));
+    return (chain = chain.then(() => started).then(guard(() => runBatch(drain))));
   };
   const schedule = (): void => {
     // Listeners only record; storing waits a moment so a burst of signals is one transaction.
-    scheduled ??= setTimeout(guard(flush), Math.max(WRITE_DELAY_MS, lastWrite + WRITE_INTERVAL_MS - monotonic()));
+    scheduled ??= setTimeout(guard(() => flush(false)), Math.max(WRITE_DELAY_MS, lastWrite + WRITE_INTERVAL_MS - monotonic()));
   };
 
   const record = (name: string, props: Props): void => {
