@@ -138,8 +138,27 @@ function startBenchServer(control = '') {
   const pages = { '/control': page(`<script async src="/empty.js"></script>${control}`) };
   // A threshold no burst reaches: any request before qualification would be a bug.
   for (const file of FILES) pages[`/${file}`] = page(`<script async src="/dist/${file}" data-allow-automation data-endpoint="/collect" data-threshold="100000"></script>`);
-  const empty = ({ res }) => res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end('');
-  return startServer(pages, { 'GET /empty.js': empty });
+  // The floor for any script that reads its own tag: one line, `document.currentScript`. On a blank
+  // page the first touch of `document` creates its wrappers; a real page has paid that already.
+  pages['/floor'] = page('<script async src="/floor.js"></script>');
+  const script = (body) => ({ res }) => res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(body);
+  return startServer(pages, { 'GET /empty.js': script(''), 'GET /floor.js': script('document.currentScript;') });
+}
+
+/** Only the script's evaluation (EvaluateScript in a trace) on a fresh page. */
+async function measureEvaluation(browser, server, path, scriptUrl, throttle) {
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const client = await context.newCDPSession(tab);
+  if (throttle > 1) await client.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+  await browser.startTracing(tab, { categories: ['devtools.timeline'] });
+  await tab.goto(server.origin + path);
+  await tab.waitForFunction(() => document.readyState === 'complete');
+  const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+  await context.close();
+  const evaluation = events.find((e) => e.name === 'EvaluateScript' && e.args?.data?.url === scriptUrl);
+  if (!evaluation) throw new Error(`no evaluation of ${scriptUrl} in the trace`);
+  return evaluation.dur / 1000;
 }
 
 async function benchBrowser() {
@@ -156,6 +175,8 @@ async function benchBrowser() {
       const control = [];
       for (let i = 0; i < RUNS; i++) control.push(await run('/control', `${server.origin}/empty.js`, throttle));
       const c = (pick) => median(control.map(pick));
+      const floor = [];
+      for (let i = 0; i < RUNS; i++) floor.push(await measureEvaluation(browser, server, '/floor', `${server.origin}/floor.js`, throttle));
       for (const file of FILES) {
         const runs = [];
         for (let i = 0; i < RUNS; i++) runs.push(await run(`/${file}`, `${server.origin}/dist/${file}`, throttle));
@@ -166,6 +187,7 @@ async function benchBrowser() {
           throttle,
           evaluateMs: ms(m((r) => r.small.evaluateMs)),
           controlEvaluateMs: ms(c((r) => r.small.evaluateMs)),
+          floorEvaluateMs: ms(median(floor)),
           startupMs: ms(m((r) => r.small.startupMs)),
           loadMs: ms(m((r) => r.small.loadMs)),
           controlLoadMs: ms(c((r) => r.small.loadMs)),
@@ -286,11 +308,11 @@ const lines = [
   '|---|---|---|---|',
   ...shipped.map((s) => `| ${s.file} | ${s.raw} B | ${s.gzip} B | ${s.brotli} B |`),
   '',
-  '| build | CPU | evaluation | same, empty script | start-up tasks | page main-thread time to idle | same, empty script | 1 000 signals (in page tasks + own tasks) | 10 000 signals | IndexedDB transactions / 1 000 signals | long tasks running our code | longest task running our code | other long tasks (control) | requests before qualification |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...browserRows.map((r) => `| ${r.file} | ${r.throttle}× | ${r.evaluateMs} ms | ${r.controlEvaluateMs} ms | ${r.startupMs} ms | ${r.loadMs} ms | ${r.controlLoadMs} ms | ${r.burst1kMs} ms (${ms(r.burst1kMs - r.burst1kOwnMs)} + ${r.burst1kOwnMs}) | ${r.burst10kMs} ms | ${r.idbPerBurst} | ${r.longOurs} | ${r.longestOursMs} ms | ${r.longOther} (${r.controlLong}) | ${r.requests} |`),
+  '| build | CPU | evaluation | same, empty script | same, a script that only reads `document.currentScript` | start-up tasks | page main-thread time to idle | same, empty script | 1 000 signals (in page tasks + own tasks) | 10 000 signals | IndexedDB transactions / 1 000 signals | long tasks running our code | longest task running our code | other long tasks (control) | requests before qualification |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...browserRows.map((r) => `| ${r.file} | ${r.throttle}× | ${r.evaluateMs} ms | ${r.controlEvaluateMs} ms | ${r.floorEvaluateMs} ms | ${r.startupMs} ms | ${r.loadMs} ms | ${r.controlLoadMs} ms | ${r.burst1kMs} ms (${ms(r.burst1kMs - r.burst1kOwnMs)} + ${r.burst1kOwnMs}) | ${r.burst10kMs} ms | ${r.idbPerBurst} | ${r.longOurs} | ${r.longestOursMs} ms | ${r.longOther} (${r.controlLong}) | ${r.requests} |`),
   '',
-  `From a Chromium trace of each page (median of ${RUNS} runs; long-task counts are totals over all runs). Evaluation: the script's EvaluateScript on the main thread (an \`async\` script as in the README, compiled off the main thread while it streams in). Start-up tasks: every main-thread task, until the burst, in which leadscore code ran (its evaluation, the deferred start, capture, the first IndexedDB read and write). Signals: half \`track()\` calls, half clicks on distinct \`data-leadscore-event\` buttons, ${CHUNK} per page task, all stored (\`flush()\`); the time of those page tasks beyond the same burst on the control page (a no-op \`leadscore\`), plus every task of our own during the burst (storage writes). Long tasks: main-thread tasks over 50 ms, split by whether leadscore code ran in them.`,
+  `From a Chromium trace of each page (median of ${RUNS} runs; long-task counts are totals over all runs). Evaluation: the script's EvaluateScript on the main thread (an \`async\` script as in the README, compiled off the main thread while it streams in), against an empty script and against the floor for any script that finds its own tag (on a blank page, the first touch of \`document\` creates its wrappers). Start-up tasks: every main-thread task, until the burst, in which leadscore code ran (its evaluation, the deferred start, capture, the first IndexedDB read and write). Signals: half \`track()\` calls, half clicks on distinct \`data-leadscore-event\` buttons, ${CHUNK} per page task, all stored (\`flush()\`); the time of those page tasks beyond the same burst on the control page (a no-op \`leadscore\`), plus every task of our own during the burst (storage writes). Long tasks: main-thread tasks over 50 ms, split by whether leadscore code ran in them.`,
   '',
   '',
   'Long tasks on page loads without tracing (a `longtask` observer over the load and the next second):',

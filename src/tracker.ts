@@ -371,12 +371,15 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     latest = result.record;
     if (journaled && store.mode === 'idb') forgetJournal(new Set(signals.map((signal) => signal.id!)));
     fallbackId = result.record.id;
-    for (const applied of result.applied) {
-      const points = applied.hits.reduce((sum, hit) => sum + hit.points, 0);
-      __DEBUG__ && log(`${applied.signal.name}`, applied.signal.props, applied.hits.length ? applied.hits : 'no rule', `${round(applied.before)} -> ${round(applied.after)}`);
-      emit('signal', { name: applied.signal.name, props: applied.signal.props, rules: applied.hits, points, score: applied.after });
+    // Per-signal payloads only for someone to hear them: a burst of 1 000 signals is 1 000 objects.
+    if (listeners.signal.size || (__DEBUG__ && debug)) {
+      for (const applied of result.applied) {
+        const points = applied.hits.reduce((sum, hit) => sum + hit.points, 0);
+        __DEBUG__ && log(`${applied.signal.name}`, applied.signal.props, applied.hits.length ? applied.hits : 'no rule', `${round(applied.before)} -> ${round(applied.after)}`);
+        emit('signal', { name: applied.signal.name, props: applied.signal.props, rules: applied.hits, points, score: applied.after });
+      }
     }
-    const score = toVisitorState(result.record, model, { now: now(), storage: store.mode }).score;
+    const score = round(scoreAt(result.record, model, now()));
     if (score !== lastScore) emit('score', { score, previous: lastScore });
     lastScore = score;
     result.crossed.forEach((crossing, i) => {

@@ -506,6 +506,43 @@ describe('properties over random sequences', () => {
     }
   });
 
+  it('scores a batch exactly as the same signals applied one call at a time (many at the same millisecond)', () => {
+    // The tracker writes bursts in batches of up to 500 and single signals alone: how a stream is
+    // cut must never change a score, a crossing or the stored record.
+    const mixed: Rule[] = [
+      ...rules,
+      { id: 'aw', signal: 'a', points: 4, windowDays: 2 },
+      { id: 'bc', signal: 'b', points: 5, max: 2, per: 'day' },
+      { id: 'huge', signal: 'c', points: 3e8 }, // reaches the tally clamp (1e9)
+    ];
+    for (let seed = 1; seed <= 150; seed++) {
+      const random = prng(seed);
+      const m = model(mixed, { halfLifeDays: random() < 0.3 ? 0 : 1 + random() * 20, stages: [{ name: 'mql', threshold: 15 }, { name: 'hot', threshold: 40 }] });
+      // Few distinct times (bursts share a millisecond), some going backwards, over several days.
+      const times = Array.from({ length: 6 }, () => T0 + Math.floor(random() * 5 * DAY_MS));
+      const signals = Array.from({ length: 40 }, () =>
+        sig(names[Math.floor(random() * names.length)]!, times[Math.floor(random() * times.length)]!, { path: random() < 0.5 ? '/p/x' : '/q' }),
+      );
+      const batch = run(m, signals);
+      let record = newRecord('v1', T0);
+      const applied: typeof batch.applied = [];
+      const crossed: typeof batch.crossed = [];
+      for (const signal of signals) {
+        const one = run(m, [signal], record);
+        record = one.record;
+        applied.push(...one.applied);
+        crossed.push(...one.crossed);
+      }
+      expect(batch.applied.length).toBe(applied.length);
+      batch.applied.forEach((entry, i) => {
+        expect(entry.before).toBeCloseTo(applied[i]!.before, 6);
+        expect(entry.after).toBeCloseTo(applied[i]!.after, 6);
+      });
+      expect(batch.crossed.map((c) => [c.stage, c.at, c.n])).toEqual(crossed.map((c) => [c.stage, c.at, c.n]));
+      expect(batch.record).toEqual(record);
+    }
+  });
+
   it('qualifies each stage at most once without a lapse', () => {
     const m = model(rules, { stages: [{ name: 'mql', threshold: 20 }, { name: 'hot', threshold: 40 }] });
     for (let seed = 1; seed <= 100; seed++) {
