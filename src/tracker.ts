@@ -245,6 +245,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   let destroyed = false;
   let scheduled: ReturnType<typeof setTimeout> | undefined;
   let lastWrite = -Infinity;
+  let commits = 0;
   let chain: Promise<void> = Promise.resolve();
 
   const revive = (stored: unknown): VisitorRecord => {
@@ -369,6 +370,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     });
     inFlight = [];
     latest = result.record;
+    commits++;
     if (journaled && store.mode === 'idb') forgetJournal(new Set(signals.map((signal) => signal.id!)));
     fallbackId = result.record.id;
     // Per-signal payloads only for someone to hear them: a burst of 1 000 signals is 1 000 objects.
@@ -579,7 +581,12 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       void forget();
     }),
     reset: guard(forget, Promise.resolve()),
-    flush: guard(() => flush().then(() => deliver(true)), Promise.resolve()),
+    flush: guard(() => {
+      const before = commits;
+      // A write made by this flush read every tab's outbox: if it held nothing, there is nothing to
+      // send and no claim to take, so no second transaction. (Entries queued since are their tab's.)
+      return flush().then(() => (commits > before && !latest?.outbox.length ? undefined : deliver(true)));
+    }, Promise.resolve()),
     destroy: guard(() => {
       if (destroyed) return;
       void flush();

@@ -63,13 +63,6 @@ function sameItem(a: Props, b: Props): boolean {
 export function createActionMerger(options: MergerOptions) {
   let actions: Action[] = [];
 
-  /** Runs after prune(): every emitted action left is inside its absorb window. On every click: keep it cheap. */
-  const find = (trace: Trace, pending: boolean): Action | undefined => {
-    for (const action of actions) {
-      if (action.signal === trace.signal && (action.emittedAt === undefined) === pending && sameItem(action.props, trace.props)) return action;
-    }
-  };
-
   const fire = (action: Action): void => {
     if (action.emittedAt !== undefined) return;
     options.clearTimer(action.timer);
@@ -78,10 +71,6 @@ export function createActionMerger(options: MergerOptions) {
   };
 
   const expired = (action: Action, time: number): boolean => action.emittedAt !== undefined && time - action.emittedAt > ABSORB_MS;
-  const prune = (): void => {
-    const time = options.now();
-    if (actions.some((action) => expired(action, time))) actions = actions.filter((action) => !expired(action, time));
-  };
   /** Makes room: the oldest emitted action is forgotten; else the oldest intent is settled now. */
   const evict = (): void => {
     const index = actions.findIndex((action) => action.emittedAt !== undefined);
@@ -94,8 +83,20 @@ export function createActionMerger(options: MergerOptions) {
 
   return {
     observe(trace: Trace): void {
-      prune();
-      const pending = find(trace, true);
+      // One pass over the remembered actions, on every click: the first pending and the first
+      // emitted action of this signal and item, and whether any emitted one left its absorb window.
+      const time = options.now();
+      let pending: Action | undefined;
+      let emitted: Action | undefined;
+      let stale = false;
+      for (const action of actions) {
+        if (expired(action, time)) stale = true;
+        else if (action.signal === trace.signal && sameItem(action.props, trace.props)) {
+          if (action.emittedAt === undefined) pending ??= action;
+          else emitted ??= action;
+        }
+      }
+      if (stale) actions = actions.filter((action) => !expired(action, time));
       if (pending) Object.assign(pending.props, { ...trace.props, ...pending.props });
       if (trace.kind === 'fail') {
         if (pending) {
@@ -110,7 +111,6 @@ export function createActionMerger(options: MergerOptions) {
         return;
       }
       if (trace.kind === 'support') return;
-      const emitted = find(trace, false);
       if (emitted) {
         Object.assign(emitted.props, { ...trace.props, ...emitted.props });
         return;

@@ -95,6 +95,19 @@ describe('public API', () => {
     expect((await tracker.getState()).signals.stream).toBe(sent);
   });
 
+  it('flush() writes once when the write finds no beacon to send (no second transaction for delivery)', async () => {
+    const tracker = make({ endpoint: 'https://collect.example/leads' });
+    tracker.track('warm_up');
+    await tracker.flush();
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    tracker.track('custom');
+    await tracker.flush();
+    expect(spy.mock.calls.filter(([, mode]) => mode === 'readwrite')).toHaveLength(1);
+    // With nothing new to write, flush() still looks for due beacons (another tab's, a retry).
+    await tracker.flush();
+    expect(spy.mock.calls.filter(([, mode]) => mode === 'readwrite')).toHaveLength(2);
+  });
+
   it('writes a huge burst in chunks of MAX_BATCH (500) signals, yielding between them, losing none', async () => {
     expect(MAX_BATCH).toBe(500);
     const { tracker, spy } = await warmTracker();
