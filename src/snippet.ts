@@ -119,23 +119,33 @@ function loadDebugBuild(script: HTMLScriptElement | null, fallback: () => void):
 }
 
 /**
- * Starts the tracker once: config from the tag and every queued `init`, then replays the queue.
- * If starting fails, the queue is replayed on an inert tracker: no queued promise is left hanging.
+ * Starts the tracker once: config from the tag and every queued `init` in this task, the tracker in
+ * the next (together they were the longest start-up task, 13 ms median at 4x CPU), then replays the
+ * queue. A page left in between starts it at once, inside `pagehide`, so queued signals are
+ * journaled. If starting fails, the queue is replayed on an inert tracker: no promise hangs.
  */
 function start(owner: Owner, options: Record<string, unknown>, problems: ConfigProblem[], leaving: boolean): void {
   if (owner.started) return;
   owner.started = true;
   owner.handoff = false;
-  let debug = false;
-  const tracker = guard(() => {
+  const parsed = guard(() => {
     for (const { command, args } of owner.calls) {
       if (command === 'init' && args[0] && typeof args[0] === 'object') Object.assign(options, args[0]);
     }
-    const parsed = parseConfig(options, { pageUrl: location.href });
-    debug = parsed.config.debug;
-    return startTracker(parsed.config, [...problems, ...parsed.problems], { leaving });
+    return parseConfig(options, { pageUrl: location.href });
   })();
-  owner.connect(tracker ?? createInertTracker(), debug);
+  let done = false;
+  const run = (leaving: boolean): void => {
+    window.removeEventListener('pagehide', onLeave, true);
+    if (done) return;
+    done = true;
+    const tracker = parsed && guard(() => startTracker(parsed.config, [...problems, ...parsed.problems], { leaving }))();
+    owner.connect(tracker || createInertTracker(), !!parsed?.config.debug);
+  };
+  const onLeave = guard(() => run(true));
+  if (leaving) return run(true);
+  window.addEventListener('pagehide', onLeave, { capture: true, once: true });
+  nextTask(guard(() => run(false)));
 }
 
 guard(() => {

@@ -99,6 +99,13 @@ const WRITE_DELAY_MS = 50;
  * ~3 ms however few signals it carries (npm run bench). What waits is journaled if the page is left.
  */
 const WRITE_INTERVAL_MS = 250;
+/**
+ * The first write waits this long after the start. It makes the page's first localStorage access
+ * (opt-out marker, journal): a synchronous load of the site's storage that measured 1-7 ms (median)
+ * but up to 255 ms while the page was loading, and under 9 ms a second later (npm run bench, LoAF).
+ * Leaving the page before then journals the signals; flush() and getState() do not wait.
+ */
+const FIRST_WRITE_MS = 1000;
 
 function readOptOut(): boolean {
   try {
@@ -244,7 +251,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   let lastScore = 0;
   let destroyed = false;
   let scheduled: ReturnType<typeof setTimeout> | undefined;
-  let lastWrite = -Infinity;
+  // As if a write had happened so that the next one may start FIRST_WRITE_MS from now.
+  let lastWrite = monotonic() + FIRST_WRITE_MS - WRITE_INTERVAL_MS;
   let commits = 0;
   let chain: Promise<void> = Promise.resolve();
 

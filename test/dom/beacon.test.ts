@@ -23,6 +23,8 @@ function qualify(tracker: Tracker): void {
 const bodies = () => calls.map((call) => JSON.parse(call.body));
 const stored = () => readStoredRecord() as Promise<{ outbox: { id: string; attempts: number; next: number; claim: string }[] } | undefined>;
 /** With fake timers: advance `ms` while letting fake-indexeddb (which runs on real setImmediate) progress. */
+/** The tracker's first write waits 1 s after its start (FIRST_WRITE_MS in src/tracker.ts), then the beacon goes. */
+const AFTER_FIRST_WRITE_MS = 1200;
 async function advance(ms: number, step = 100): Promise<void> {
   for (let elapsed = 0; elapsed < ms; elapsed += step) {
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -175,7 +177,7 @@ describe('qualification beacon', () => {
     respond = async () => new Response(null, { status: statuses.shift()!, headers: { 'Retry-After': '120' } });
     const tracker = make();
     qualify(tracker);
-    await advance(200);
+    await advance(AFTER_FIRST_WRITE_MS);
     expect(calls).toHaveLength(1);
     await advance(118_000, 2000);
     expect(calls).toHaveLength(1);
@@ -188,7 +190,7 @@ describe('qualification beacon', () => {
     respond = async () => new Response(null, { status });
     const tracker = make();
     qualify(tracker);
-    await advance(200);
+    await advance(AFTER_FIRST_WRITE_MS);
     await advance(3_600_000, 60_000);
     expect(calls).toHaveLength(1);
     tracker.destroy();
@@ -214,7 +216,7 @@ describe('qualification beacon', () => {
     respond = () => new Promise<Response>(() => undefined); // A's request never answers
     const a = make();
     qualify(a);
-    await advance(200);
+    await advance(AFTER_FIRST_WRITE_MS);
     expect(calls).toHaveLength(1);
     const firstId = bodies()[0].id;
     a.destroy(); // the tab is closed mid-send
@@ -236,7 +238,7 @@ describe('qualification beacon', () => {
     vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, body) => (beacons.push({ url: String(url), body: String(body) }), true));
     const tracker = make();
     qualify(tracker);
-    await advance(200);
+    await advance(AFTER_FIRST_WRITE_MS);
     Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
     try {
       document.dispatchEvent(new Event('visibilitychange'));
@@ -328,7 +330,7 @@ describe('qualification beacon', () => {
     });
     const tracker = make();
     qualify(tracker);
-    await advance(500);
+    await advance(AFTER_FIRST_WRITE_MS);
     expect((await stored())!.outbox[0]).toMatchObject({ attempts: 1, claim: '' });
   });
 

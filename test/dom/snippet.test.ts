@@ -139,6 +139,31 @@ describe('script-tag boot', () => {
     expect(journal.map((signal) => signal.name)).toContain('left_early');
   });
 
+  it('journals queued signals when the page is left after the config was read but before the tracker started', async () => {
+    installStub()('init', { allowAutomation: true });
+    const api = await evaluate();
+    api.track('left_in_between', { n: 1 });
+    const owner = (window as unknown as Record<symbol, { started: boolean; calls: unknown[] }>)[BOOTED]!;
+    // The config is read in one task and the tracker starts in the next: leave in between (a
+    // microtask after the task that read the config), while the track() call is still queued.
+    let started = false;
+    let queuedAtLeave = -1;
+    Object.defineProperty(owner, 'started', {
+      configurable: true,
+      get: () => started,
+      set: (value: boolean) => {
+        started = value;
+        if (value) queueMicrotask(() => ((queuedAtLeave = owner.calls.length), window.dispatchEvent(new Event('pagehide'))));
+      },
+    });
+    for (let i = 0; i < 20 && queuedAtLeave < 0; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(queuedAtLeave).toBeGreaterThan(0);
+    await Promise.resolve();
+    await Promise.resolve();
+    const journal = JSON.parse(localStorage.getItem('leadscore:journal') ?? '[]') as { name: string }[];
+    expect(journal.map((signal) => signal.name)).toContain('left_in_between');
+  });
+
   it('settles queued calls on an inert tracker when starting fails', async () => {
     vi.doMock('../../src/tracker', async (importOriginal) => ({
       ...(await importOriginal<typeof import('../../src/tracker')>()),

@@ -69,6 +69,32 @@ describe('public API', () => {
     expect((await tracker.getState()).signals.custom).toBe(250);
   });
 
+  it('makes its first write, and its first localStorage access, 1 s after the start (not while the page loads)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const storage = vi.spyOn(localStorage, 'getItem');
+      const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+      const tracker = make();
+      tracker.track('page_view');
+      // Real macrotasks in between: the start-up steps (MessageChannel tasks) all run meanwhile.
+      for (let elapsed = 0; elapsed < 900; elapsed += 100) {
+        for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+        await vi.advanceTimersByTimeAsync(100);
+      }
+      expect(storage).not.toHaveBeenCalled();
+      expect(spy.mock.calls.filter(([, mode]) => mode === 'readwrite')).toHaveLength(0);
+      const writes = (): number => spy.mock.calls.filter(([, mode]) => mode === 'readwrite').length;
+      for (let elapsed = 900; elapsed < 3000 && !writes(); elapsed += 100) {
+        for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+        await vi.advanceTimersByTimeAsync(100);
+      }
+      expect(storage).toHaveBeenCalled();
+      expect(writes()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('starts at most one transaction per 250 ms while signals keep coming, losing none', async () => {
     const transaction = IDBDatabase.prototype.transaction;
     const { tracker, spy } = await warmTracker();
