@@ -68,12 +68,18 @@ function analyse(buffer, scriptUrl, marks) {
   };
 }
 
-async function measure(browser, server, path, scriptUrl, throttle, burst) {
+/** A fresh browser context (no storage, no cache) and its page, `init` run before the page's scripts, CPU throttled. */
+async function openPage(browser, throttle, init) {
   const context = await browser.newContext();
-  await context.addInitScript(COUNTERS);
+  if (init) await context.addInitScript(init);
   const tab = await context.newPage();
   const client = await context.newCDPSession(tab);
   if (throttle > 1) await client.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+  return { context, tab };
+}
+
+async function measure(browser, server, path, scriptUrl, throttle, burst) {
+  const { context, tab } = await openPage(browser, throttle, COUNTERS);
   const requests = [];
   tab.on('request', (request) => request.url().includes('/collect') && requests.push(request.url()));
   await browser.startTracing(tab, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'] });
@@ -147,10 +153,7 @@ function startBenchServer(control = '') {
 
 /** Only the script's evaluation (EvaluateScript in a trace) on a fresh page. */
 async function measureEvaluation(browser, server, path, scriptUrl, throttle) {
-  const context = await browser.newContext();
-  const tab = await context.newPage();
-  const client = await context.newCDPSession(tab);
-  if (throttle > 1) await client.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+  const { context, tab } = await openPage(browser, throttle);
   await browser.startTracing(tab, { categories: ['devtools.timeline'] });
   await tab.goto(server.origin + path);
   await tab.waitForFunction(() => document.readyState === 'complete');
@@ -227,8 +230,7 @@ async function longTaskSurvey() {
       const counts = Object.fromEntries(PATHS.map((path) => [path, []]));
       for (let i = 0; i < LOADS; i++) {
         for (const path of PATHS) {
-          const context = await browser.newContext();
-          await context.addInitScript(() => {
+          const { context, tab } = await openPage(browser, throttle, () => {
             window.__long = [];
             window.__scripts = [];
             new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__long.push({ start: e.startTime, ms: e.duration }))).observe({ type: 'longtask', buffered: true });
@@ -236,9 +238,6 @@ async function longTaskSurvey() {
             // tasks our code made long, without the tracing that slows the browser.
             new PerformanceObserver((list) => list.getEntries().forEach((frame) => frame.scripts.forEach((script) => window.__scripts.push({ url: script.sourceURL, start: script.startTime, ms: script.duration, invoker: script.invoker })))).observe({ type: 'long-animation-frame', buffered: true });
           });
-          const tab = await context.newPage();
-          const client = await context.newCDPSession(tab);
-          if (throttle > 1) await client.send('Emulation.setCPUThrottlingRate', { rate: throttle });
           await tab.goto(server.origin + path);
           // The load, its start-up steps and the first write (1 s after the start), with a margin.
           await tab.waitForTimeout(2500);

@@ -119,10 +119,28 @@ function loadDebugBuild(script: HTMLScriptElement | null, fallback: () => void):
 }
 
 /**
+ * Runs `step` once: in the next task, or at once inside `pagehide` (with `leaving`) if the page is
+ * left first, so that what is queued is journaled before the page goes.
+ */
+function nextTaskOrLeave(step: (leaving: boolean) => void): void {
+  let done = false;
+  const run = (leaving: boolean): void => {
+    window.removeEventListener('pagehide', onLeave, true);
+    if (done) return;
+    done = true;
+    step(leaving);
+  };
+  const onLeave = guard(() => run(true));
+  // Removed by run(): whichever comes first, the other does nothing.
+  window.addEventListener('pagehide', onLeave, true);
+  nextTask(guard(() => run(false)));
+}
+
+/**
  * Starts the tracker once: config from the tag and every queued `init` in this task, the tracker in
  * the next (together they were the longest start-up task, 13 ms median at 4x CPU), then replays the
- * queue. A page left in between starts it at once, inside `pagehide`, so queued signals are
- * journaled. If starting fails, the queue is replayed on an inert tracker: no promise hangs.
+ * queue. A page left in between starts it at once. If starting fails, the queue is replayed on an
+ * inert tracker: no promise hangs.
  */
 function start(owner: Owner, options: Record<string, unknown>, problems: ConfigProblem[], leaving: boolean): void {
   if (owner.started) return;
@@ -134,18 +152,12 @@ function start(owner: Owner, options: Record<string, unknown>, problems: ConfigP
     }
     return parseConfig(options, { pageUrl: location.href });
   })();
-  let done = false;
-  const run = (leaving: boolean): void => {
-    window.removeEventListener('pagehide', onLeave, true);
-    if (done) return;
-    done = true;
+  const launch = (leaving: boolean): void => {
     const tracker = parsed && guard(() => startTracker(parsed.config, [...problems, ...parsed.problems], { leaving }))();
     owner.connect(tracker || createInertTracker(), !!parsed?.config.debug);
   };
-  const onLeave = guard(() => run(true));
-  if (leaving) return run(true);
-  window.addEventListener('pagehide', onLeave, { capture: true, once: true });
-  nextTask(guard(() => run(false)));
+  if (leaving) launch(true);
+  else nextTaskOrLeave(launch);
 }
 
 guard(() => {
@@ -165,18 +177,14 @@ guard(() => {
     else if (__DEBUG__) console.warn('[leadscore] window.leadscore is taken by the page: use the stub or ESM');
   }
   const own = owner;
-  const begin = (leaving: boolean): void => {
-    window.removeEventListener('pagehide', onLeave, { capture: true });
+  // Leaving before the tracker started (rare: the next task comes first on any real navigation)
+  // starts it inside pagehide.
+  nextTaskOrLeave((leaving) => {
     if (own.started) return;
     const problems: ConfigProblem[] = [];
     const options = guard(readScriptOptions, {})(script, problems);
     const fallback = guard(() => start(own, options, problems, false));
     if (!__DEBUG__ && !leaving && toBoolean(options.debug) === true && loadDebugBuild(script, fallback)) own.handoff = true;
     else start(own, options, problems, leaving);
-  };
-  // Leaving before the tracker started (rare: the next task comes first on any real navigation):
-  // start now, inside pagehide, so queued signals are journaled before the page goes.
-  const onLeave = guard(() => begin(true));
-  window.addEventListener('pagehide', onLeave, { capture: true, once: true });
-  nextTask(guard(() => begin(false)));
+  });
 })();

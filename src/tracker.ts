@@ -253,7 +253,6 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   let scheduled: ReturnType<typeof setTimeout> | undefined;
   // As if a write had happened so that the next one may start FIRST_WRITE_MS from now.
   let lastWrite = monotonic() + FIRST_WRITE_MS - WRITE_INTERVAL_MS;
-  let commits = 0;
   let chain: Promise<void> = Promise.resolve();
 
   const revive = (stored: unknown): VisitorRecord => {
@@ -378,7 +377,6 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     });
     inFlight = [];
     latest = result.record;
-    commits++;
     if (journaled && store.mode === 'idb') forgetJournal(new Set(signals.map((signal) => signal.id!)));
     fallbackId = result.record.id;
     // Per-signal payloads only for someone to hear them: a burst of 1 000 signals is 1 000 objects.
@@ -590,10 +588,11 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     }),
     reset: guard(forget, Promise.resolve()),
     flush: guard(() => {
-      const before = commits;
-      // A write made by this flush read every tab's outbox: if it held nothing, there is nothing to
-      // send and no claim to take, so no second transaction. (Entries queued since are their tab's.)
-      return flush().then(() => (commits > before && !latest?.outbox.length ? undefined : deliver(true)));
+      const before = latest;
+      // A write made by this flush read every tab's outbox (each write or read replaces `latest`):
+      // if it held nothing, there is nothing to send and no claim to take, so no second transaction.
+      // (Entries queued since are their tab's.)
+      return flush().then(() => (latest !== before && !latest?.outbox.length ? undefined : deliver(true)));
     }, Promise.resolve()),
     destroy: guard(() => {
       if (destroyed) return;
