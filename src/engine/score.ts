@@ -135,23 +135,28 @@ function countRule(rule: Rule, record: VisitorRecord, time: number, halfLifeDays
   return points;
 }
 
-/** `raw` is the unclamped score at the signal's time; points added at that time add to it exactly. */
-function applyOne(record: VisitorRecord, signal: Signal, model: ScoringModel, raw: number): AppliedSignal {
+/**
+ * `rules`: the model's rules for this signal's name. `raw` is the unclamped score at the signal's
+ * time; points added at that time add to it exactly. `record.recent` is trimmed by the caller.
+ */
+function applyOne(record: VisitorRecord, signal: Signal, rules: readonly Rule[], model: ScoringModel, raw: number): AppliedSignal {
   const hits: RuleHit[] = [];
-  for (const rule of model.rules) {
-    if (rule.signal !== signal.name || !matchProps(rule.match, signal.props)) continue;
+  let total = 0;
+  let clamped = false;
+  for (const rule of rules) {
+    if (!matchProps(rule.match, signal.props)) continue;
     const points = countRule(rule, record, signal.time, model.halfLifeDays);
-    if (points !== null) hits.push({ id: rule.id, points });
+    if (points === null) continue;
+    hits.push({ id: rule.id, points });
+    total += points;
+    // A tally clamped at its bound adds less than `points`: the score is recomputed then.
+    clamped ||= Math.abs(record.rules[rule.id]!.points) >= MAX_TALLY_POINTS;
   }
   const counts = record.signals;
   const count = getOwn(counts, signal.name);
   if (count !== undefined || Object.keys(counts).length < MAX_SIGNAL_NAMES) counts[signal.name] = (count ?? 0) + 1;
-  const total = hits.reduce((sum, hit) => sum + hit.points, 0);
   record.recent.push([signal.name, signal.time, Math.round(total * 100) / 100]);
-  if (record.recent.length > MAX_RECENT) record.recent.splice(0, record.recent.length - MAX_RECENT);
   record.lastSeen = Math.max(record.lastSeen, signal.time);
-  // A tally clamped at its bound adds less than `total`: recompute only then.
-  const clamped = hits.some((hit) => Math.abs(getOwn(record.rules, hit.id)!.points) >= MAX_TALLY_POINTS);
   const after = clamped ? scoreAt(record, model, signal.time) : Math.max(0, raw + total);
   return { signal, hits, before: Math.max(0, raw), after };
 }
@@ -164,8 +169,8 @@ function markLapses(record: VisitorRecord, stages: readonly Stage[], score: numb
   }
 }
 
-function markCrossings(record: VisitorRecord, model: ScoringModel, score: number, time: number): Crossing[] {
-  const crossed: Crossing[] = [];
+/** Appends to `crossed` the stages `score` reaches at `time` for the first time (or again after a lapse and cool-off). */
+function markCrossings(record: VisitorRecord, model: ScoringModel, score: number, time: number, crossed: Crossing[]): void {
   for (const stage of model.stages) {
     if (score < stage.threshold) continue;
     const mark = getOwn(record.stages, stage.name);
@@ -180,7 +185,6 @@ function markCrossings(record: VisitorRecord, model: ScoringModel, score: number
     }
     crossed.push({ stage: stage.name, threshold: stage.threshold, score, at: time, n: getOwn(record.stages, stage.name)!.n });
   }
-  return crossed;
 }
 
 const SESSION_PROPS: Props = {};
@@ -195,14 +199,23 @@ export function applySignals(input: VisitorRecord, signals: readonly Signal[], m
   const record = cloneRecord(input);
   const applied: AppliedSignal[] = [];
   const crossed: Crossing[] = [];
+  const rulesFor = new Map<string, Rule[]>();
+  for (const rule of model.rules) rulesFor.set(rule.signal, [...(rulesFor.get(rule.signal) ?? []), rule]);
   const known = new Set(model.rules.map((rule) => rule.id));
   for (const id of Object.keys(record.rules)) if (!known.has(id)) delete record.rules[id];
+  // `seen` as a set, trimmed once at the end: a burst is linear, not 50 string compares per signal.
+  const seen = new Set(record.seen);
+  let forgotten = 0;
+  // The raw score at `scoredAt`, while no rule has counted since: signals of no rule at the same
+  // millisecond (a burst) reuse it; lapses and crossings were already marked for it.
+  let scoredAt = NaN;
+  let raw = 0;
 
   for (const signal of signals) {
     if (signal.id !== undefined) {
-      if (record.seen.includes(signal.id)) continue;
-      record.seen.push(signal.id);
-      if (record.seen.length > MAX_SEEN) record.seen.shift();
+      if (seen.has(signal.id)) continue;
+      seen.add(signal.id);
+      if (record.seen.push(signal.id) - forgotten > MAX_SEEN) seen.delete(record.seen[forgotten++]!);
     }
     const time = Number.isFinite(signal.time) ? signal.time : record.lastSeen;
     const queue: Signal[] = [];
@@ -214,13 +227,20 @@ export function applySignals(input: VisitorRecord, signals: readonly Signal[], m
     }
     queue.push(time === signal.time ? signal : { ...signal, time });
     for (const next of queue) {
-      const raw = rawScore(record, model, time);
-      markLapses(record, model.stages, Math.max(0, raw));
-      const result = applyOne(record, next, model, raw);
+      const rules = rulesFor.get(next.name) ?? [];
+      const fresh = rules.length || scoredAt !== time;
+      if (fresh) {
+        raw = rawScore(record, model, time);
+        markLapses(record, model.stages, Math.max(0, raw));
+      }
+      const result = applyOne(record, next, rules, model, raw);
       applied.push(result);
-      crossed.push(...markCrossings(record, model, result.after, time));
+      if (fresh) markCrossings(record, model, result.after, time, crossed);
+      scoredAt = rules.length ? NaN : time;
     }
   }
+  record.seen.splice(0, forgotten);
+  if (record.recent.length > MAX_RECENT) record.recent.splice(0, record.recent.length - MAX_RECENT);
   return { record, applied, crossed };
 }
 

@@ -430,6 +430,33 @@ describe('parseRecord', () => {
 });
 
 
+describe('signal ids (journal replays)', () => {
+  const m = model([{ id: 'a', signal: 'a', points: 1 }]);
+  const withId = (id: string, time = T0): Signal => ({ ...sig('a', time), id });
+  const ids = (result: ReturnType<typeof run>) => result.applied.filter((entry) => entry.signal.name === 'a').map((entry) => entry.signal.id);
+
+  it('applies a signal id once, within a batch and across batches', () => {
+    const first = run(m, [withId('x1'), withId('x1'), withId('x2')]);
+    expect(ids(first)).toEqual(['x1', 'x2']);
+    const again = run(m, [withId('x2'), withId('x3')], first.record);
+    expect(ids(again)).toEqual(['x3']);
+    expect(again.record.rules.a!.count).toBe(3);
+  });
+
+  it('remembers the last 50 ids, however the stream is cut', () => {
+    const sent = Array.from({ length: 60 }, (_, i) => `id${i}`);
+    // id0 comes back after 60 others: forgotten, so it counts again, in one batch as in single calls.
+    const stream = [...sent, 'id0', 'id59'].map((id) => withId(id));
+    const batch = run(m, stream);
+    let record = newRecord('v1', T0);
+    for (const signal of stream) record = run(m, [signal], record).record;
+    expect(batch.record).toEqual(record);
+    expect(ids(batch).slice(-2)).toEqual(['id59', 'id0']);
+    expect(batch.record.seen).toEqual([...sent.slice(11), 'id0']);
+    expect(batch.record.rules.a!.count).toBe(61);
+  });
+});
+
 describe('properties over random sequences', () => {
   const names = ['a', 'b', 'c', 'page_view'];
   const rules: Rule[] = [
@@ -506,7 +533,7 @@ describe('properties over random sequences', () => {
     }
   });
 
-  it('scores a batch exactly as the same signals applied one call at a time (many at the same millisecond)', () => {
+  it('scores a batch exactly as the same signals applied one call at a time (many at the same millisecond, some of no rule)', () => {
     // The tracker writes bursts in batches of up to 500 and single signals alone: how a stream is
     // cut must never change a score, a crossing or the stored record.
     const mixed: Rule[] = [
@@ -520,8 +547,10 @@ describe('properties over random sequences', () => {
       const m = model(mixed, { halfLifeDays: random() < 0.3 ? 0 : 1 + random() * 20, stages: [{ name: 'mql', threshold: 15 }, { name: 'hot', threshold: 40 }] });
       // Few distinct times (bursts share a millisecond), some going backwards, over several days.
       const times = Array.from({ length: 6 }, () => T0 + Math.floor(random() * 5 * DAY_MS));
+      // `quiet` has no rule: a run of it at one millisecond reuses the score instead of recomputing it.
+      const some = [...names, 'quiet', 'quiet'];
       const signals = Array.from({ length: 40 }, () =>
-        sig(names[Math.floor(random() * names.length)]!, times[Math.floor(random() * times.length)]!, { path: random() < 0.5 ? '/p/x' : '/q' }),
+        sig(some[Math.floor(random() * some.length)]!, times[Math.floor(random() * times.length)]!, { path: random() < 0.5 ? '/p/x' : '/q' }),
       );
       const batch = run(m, signals);
       let record = newRecord('v1', T0);
