@@ -47,12 +47,14 @@ interface Action {
   timer?: unknown;
 }
 
-/** Product identity for merging: two traces of different items are different actions. */
-const ITEM_KEYS = ['item_id', 'variant'] as const;
-function sameItem(a: Props, b: Props): boolean {
-  for (const key of ITEM_KEYS) if (a[key] !== undefined && b[key] !== undefined && a[key] !== b[key]) return false;
-  return true;
-}
+/** Both known and different. */
+const differ = (a: unknown, b: unknown): boolean => a !== undefined && b !== undefined && a !== b;
+/**
+ * Product identity for merging: two traces of different items are different actions. Named reads,
+ * not a loop over key names: this runs for every remembered action on every click, and a keyed
+ * read of alternating names (one of them usually missing) was most of the merger's time.
+ */
+const sameItem = (a: Props, b: Props): boolean => !differ(a.item_id, b.item_id) && !differ(a.variant, b.variant);
 
 /**
  * The one de-duplication mechanism for automatic capture. Every detector (clicks, submits, network

@@ -67,6 +67,17 @@ describe('action merger: one action, one signal', () => {
     expect(emitted.map(([, props]) => props.item_id)).toEqual(['a', 'b']);
   });
 
+  it('keeps variants of one item apart, and merges a trace that does not name the variant', () => {
+    const m = merger();
+    m.observe(add('confirm', { item_id: 'mug', variant: 'red' }));
+    m.observe(add('confirm', { item_id: 'mug', variant: 'blue' }));
+    // A trace of the mug that does not name the variant: one of those actions, not a third add.
+    m.observe(add('confirm', { item_id: 'mug' }));
+    // A variant without an item id (some themes post only the variant) still tells them apart.
+    m.observe(add('confirm', { variant: 'green' }));
+    expect(emitted.map(([, props]) => props.variant)).toEqual(['red', 'blue', 'green']);
+  });
+
   it('remembers a bounded number of actions: a burst of distinct items each counts once, the oldest are forgotten first', () => {
     const m = merger();
     for (let i = 0; i < 1000; i++) m.observe(add('confirm', { item_id: `item-${i}` }));
