@@ -314,14 +314,30 @@ function sizes() {
   });
 }
 
+/**
+ * CPU time the hypervisor gave to others while this machine wanted it ("steal", /proc/stat), as a
+ * share of all CPU time: on a shared VM it inflates every wall-clock figure, and even thread CPU time.
+ */
+function cpuTimes() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already in user and nice).
+    return { total: fields.slice(0, 8).reduce((sum, value) => sum + value, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+const cpuBefore = cpuTimes();
 const shipped = sizes();
 const browserRows = await benchBrowser();
 const survey = await longTaskSurvey();
 const receiver = benchReceiver();
 const chromium = (await import('node:child_process')).execSync('/usr/bin/chromium --version').toString().trim();
+const cpuAfter = cpuTimes();
+const steal = cpuBefore && cpuAfter ? ` CPU time stolen by the hypervisor during the run: ${Math.round((100 * (cpuAfter.steal - cpuBefore.steal)) / (cpuAfter.total - cpuBefore.total))} %.` : '';
 
 const lines = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} (${(await import('node:os')).cpus().length} cores), ${chromium}, Node ${process.version}; median of ${RUNS} runs.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} (${(await import('node:os')).cpus().length} cores), ${chromium}, Node ${process.version}; median of ${RUNS} runs.${steal}`,
   '',
   '| file | raw | gzip | brotli |',
   '|---|---|---|---|',
