@@ -182,6 +182,7 @@ async function benchBrowser() {
   };
   try {
     for (const throttle of THROTTLES) {
+      const phase = cpuTimes();
       const control = [];
       for (let i = 0; i < RUNS; i++) control.push(await run('/control', `${server.origin}/empty.js`, throttle));
       const c = (pick) => median(control.map(pick));
@@ -216,6 +217,7 @@ async function benchBrowser() {
           requests: all.reduce((n, r) => n + r.requests, 0),
         });
       }
+      stealByPhase.push(`traced ${throttle}×: ${stealSince(phase)} %`);
     }
   } finally {
     await browser.close();
@@ -236,6 +238,7 @@ async function longTaskSurvey() {
   const rows = [];
   try {
     for (const throttle of THROTTLES) {
+      const phase = cpuTimes();
       const counts = Object.fromEntries(PATHS.map((path) => [path, []]));
       for (let i = 0; i < LOADS; i++) {
         for (const path of PATHS) {
@@ -261,6 +264,7 @@ async function longTaskSurvey() {
         }
       }
       rows.push({ throttle, loads: LOADS, counts });
+      stealByPhase.push(`untraced ${throttle}×: ${stealSince(phase)} %`);
     }
   } finally {
     await browser.close();
@@ -327,14 +331,19 @@ function cpuTimes() {
     return null;
   }
 }
+/** The stolen share since `before`, in whole percent ('?' where /proc/stat cannot be read). */
+function stealSince(before) {
+  const after = cpuTimes();
+  return before && after && after.total > before.total ? Math.round((100 * (after.steal - before.steal)) / (after.total - before.total)) : '?';
+}
+const stealByPhase = [];
 const cpuBefore = cpuTimes();
 const shipped = sizes();
 const browserRows = await benchBrowser();
 const survey = await longTaskSurvey();
 const receiver = benchReceiver();
 const chromium = (await import('node:child_process')).execSync('/usr/bin/chromium --version').toString().trim();
-const cpuAfter = cpuTimes();
-const steal = cpuBefore && cpuAfter ? ` CPU time stolen by the hypervisor during the run: ${Math.round((100 * (cpuAfter.steal - cpuBefore.steal)) / (cpuAfter.total - cpuBefore.total))} %.` : '';
+const steal = cpuBefore ? ` CPU time stolen by the hypervisor during the run: ${stealSince(cpuBefore)} % (${stealByPhase.join(', ')}).` : '';
 
 const lines = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} (${(await import('node:os')).cpus().length} cores), ${chromium}, Node ${process.version}; median of ${RUNS} runs.${steal}`,
