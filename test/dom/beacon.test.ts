@@ -22,9 +22,9 @@ function qualify(tracker: Tracker): void {
 }
 const bodies = () => calls.map((call) => JSON.parse(call.body));
 const stored = () => readStoredRecord() as Promise<{ outbox: { id: string; attempts: number; next: number; claim: string }[] } | undefined>;
-/** With fake timers: advance `ms` while letting fake-indexeddb (which runs on real setImmediate) progress. */
 /** The tracker's first write waits 1 s after its start (FIRST_WRITE_MS in src/tracker.ts), then the beacon goes. */
 const AFTER_FIRST_WRITE_MS = 1200;
+/** With fake timers: advance `ms` while letting fake-indexeddb (which runs on real setImmediate) progress. */
 async function advance(ms: number, step = 100): Promise<void> {
   for (let elapsed = 0; elapsed < ms; elapsed += step) {
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));

@@ -18,6 +18,9 @@ afterEach(() => {
 });
 
 
+/** How many readwrite transactions (writes) a spy on IDBDatabase.prototype.transaction saw. */
+const writesSeen = (spy: { mock: { calls: unknown[][] } }): number => spy.mock.calls.filter(([, mode]) => mode === 'readwrite').length;
+
 /** A tracker whose record exists already, and a spy on the transactions that follow. */
 async function warmTracker() {
   const tracker = make();
@@ -82,14 +85,13 @@ describe('public API', () => {
         await vi.advanceTimersByTimeAsync(100);
       }
       expect(storage).not.toHaveBeenCalled();
-      expect(spy.mock.calls.filter(([, mode]) => mode === 'readwrite')).toHaveLength(0);
-      const writes = (): number => spy.mock.calls.filter(([, mode]) => mode === 'readwrite').length;
-      for (let elapsed = 900; elapsed < 3000 && !writes(); elapsed += 100) {
+      expect(writesSeen(spy)).toBe(0);
+      for (let elapsed = 900; elapsed < 3000 && !writesSeen(spy); elapsed += 100) {
         for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
         await vi.advanceTimersByTimeAsync(100);
       }
       expect(storage).toHaveBeenCalled();
-      expect(writes()).toBe(1);
+      expect(writesSeen(spy)).toBe(1);
     } finally {
       vi.useRealTimers();
     }
@@ -114,7 +116,7 @@ describe('public API', () => {
     streaming = false;
     // 700 ms of signals: 14 writes at the 50 ms delay alone, and back-to-back writes if one in flight
     // chained the next; at most 4 with the interval.
-    const writes = spy.mock.calls.filter(([, mode]) => mode === 'readwrite').length;
+    const writes = writesSeen(spy);
     expect(writes).toBeGreaterThan(0);
     expect(writes).toBeLessThanOrEqual(4);
     await tracker.flush();
@@ -128,10 +130,10 @@ describe('public API', () => {
     const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
     tracker.track('custom');
     await tracker.flush();
-    expect(spy.mock.calls.filter(([, mode]) => mode === 'readwrite')).toHaveLength(1);
+    expect(writesSeen(spy)).toBe(1);
     // With nothing new to write, flush() still looks for due beacons (another tab's, a retry).
     await tracker.flush();
-    expect(spy.mock.calls.filter(([, mode]) => mode === 'readwrite')).toHaveLength(2);
+    expect(writesSeen(spy)).toBe(2);
   });
 
   it('writes a huge burst in chunks of MAX_BATCH (500) signals, yielding between them, losing none', async () => {
