@@ -10,6 +10,14 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
       '/idle': storePage({ attributes: attrs() }),
       '/qualify': storePage({ attributes: attrs(), queued: QUALIFY }),
       '/redirect': storePage({ attributes: attrs('/collect-redirect'), queued: QUALIFY }),
+      // Browsers without IndexedDB (old privacy modes, some webviews) and ones whose open throws
+      // (Firefox private windows before 115: InvalidStateError): simulated by the page.
+      '/idb-missing': storePage({ attributes: attrs(), queued: `Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true }); ${QUALIFY}` }),
+      '/idb-open-throws': storePage({
+        attributes: attrs(),
+        queued: `IDBFactory.prototype.open = function () { throw new DOMException('A mutation operation was attempted on a database that did not allow mutations.', 'InvalidStateError'); }; ${QUALIFY}`,
+      }),
+      '/blank': '<!doctype html><title>another page of the site</title>',
     }));
   const received = suite.received;
   const ids = suite.ids;
@@ -23,12 +31,101 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
     const b = await openPage(context);
     await b.page.goto('about:blank');
     await b.page.goto(suite.server.origin + '/target-does-not-exist');
-    await b.page.evaluate(() => new Promise((resolve) => { const r = indexedDB.deleteDatabase('leadscore'); r.onsuccess = r.onerror = r.onblocked = resolve; }));
+    // Our connection closes on `versionchange`: the deletion is not blocked by it.
+    const outcome = await b.page.evaluate(
+      () => new Promise((resolve) => { const r = indexedDB.deleteDatabase('leadscore'); r.onsuccess = r.onerror = r.onblocked = (event) => resolve(event.type); }),
+    );
+    assert.equal(outcome, 'success');
     await a.page.evaluate(() => leadscore.track('add_to_cart'));
     const state = await readState(a.page);
     assert.equal(state.signals.add_to_cart, 1);
     assert.equal(state.storage, 'idb');
     assert.deepEqual(a.errors, []);
+    await context.close();
+  });
+
+  for (const [title, path] of [
+    ['IndexedDB missing: scores in memory and sends the beacon', '/idb-missing'],
+    ['IndexedDB open throws: scores in memory and sends the beacon', '/idb-open-throws'],
+  ]) {
+    it(title, async () => {
+      const context = await suite.browser.newContext();
+      const { page, errors } = await openPage(context);
+      await page.goto(suite.server.origin + path);
+      const state = await readState(page);
+      assert.equal(state.storage, 'memory');
+      assert.equal(state.stage, 'mql');
+      await until(() => received().length === 1, { message: 'the beacon' });
+      await page.evaluate(() => leadscore.flush());
+      assert.equal(ids().size, 1);
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+  }
+
+  it("IndexedDB open hanging behind another tab's blocked version change: memory after the deadline, the beacon, IndexedDB again on the next load", async () => {
+    const context = await suite.browser.newContext();
+    // Another tab holds a connection and asks to delete the database: the deletion waits for that
+    // connection, and every open queued after it (ours) waits too.
+    const other = await openPage(context);
+    await other.page.goto(suite.server.origin + '/blank');
+    const held = await other.page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const open = indexedDB.open('leadscore', 1);
+          open.onupgradeneeded = () => open.result.createObjectStore('kv');
+          open.onsuccess = () => {
+            window.held = open.result;
+            const deletion = indexedDB.deleteDatabase('leadscore');
+            window.deletion = 'pending';
+            deletion.onblocked = () => resolve('blocked');
+            deletion.onsuccess = () => (window.deletion = 'done');
+          };
+        }),
+    );
+    assert.equal(held, 'blocked');
+    const { page, errors } = await openPage(context);
+    await page.goto(suite.server.origin + '/qualify');
+    const state = await readState(page);
+    assert.equal(state.storage, 'memory', 'the open gave up at its deadline');
+    assert.equal(state.stage, 'mql');
+    await until(() => received().length === 1, { message: 'the beacon from memory' });
+    await other.page.evaluate(() => window.held.close());
+    await until(() => other.page.evaluate(() => window.deletion === 'done'), { message: 'the deletion' });
+    // Our late open, once it got through, was closed again: it blocks nothing.
+    const again = await other.page.evaluate(
+      () => new Promise((resolve) => { const r = indexedDB.deleteDatabase('leadscore'); r.onsuccess = r.onerror = r.onblocked = (event) => resolve(event.type); }),
+    );
+    assert.equal(again, 'success');
+    await page.evaluate(() => leadscore.track('view_item'));
+    await page.reload();
+    assert.equal((await readState(page)).storage, 'idb');
+    await page.evaluate(() => leadscore.flush());
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it("over quota (the origin's quota set to 1 byte): scores in memory, sends the beacon, IndexedDB again once there is room", async () => {
+    const context = await suite.browser.newContext();
+    const { page, errors } = await openPage(context);
+    const cdp = await context.newCDPSession(page);
+    const origin = suite.server.origin;
+    await page.goto(origin + '/blank');
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1 });
+    try {
+      await page.goto(origin + '/qualify');
+      const state = await readState(page);
+      assert.equal(state.storage, 'memory');
+      assert.equal(state.stage, 'mql');
+      await until(() => received().length === 1, { message: 'the beacon' });
+    } finally {
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    }
+    await page.reload();
+    await page.evaluate(() => leadscore.track('view_item'));
+    await page.evaluate(() => leadscore.flush());
+    assert.equal((await readState(page)).storage, 'idb');
+    assert.deepEqual(errors, []);
     await context.close();
   });
 
