@@ -240,8 +240,11 @@ async function longTaskSurvey() {
     for (const throttle of THROTTLES) {
       const phase = cpuTimes();
       const counts = Object.fromEntries(PATHS.map((path) => [path, []]));
+      const loadSteal = Object.fromEntries(PATHS.map((path) => [path, []]));
       for (let i = 0; i < LOADS; i++) {
         for (const path of PATHS) {
+          // The host's share during this one load: long tasks in loads it took from are suspect.
+          const load = cpuTimes();
           const { context, tab } = await openPage(browser, throttle, () => {
             window.__long = [];
             window.__scripts = [];
@@ -254,16 +257,19 @@ async function longTaskSurvey() {
           // The load, its start-up steps and the first write (1 s after the start), with a margin.
           await tab.waitForTimeout(2500);
           const { long, scripts } = await tab.evaluate(() => ({ long: window.__long, scripts: window.__scripts }));
+          const steal = stealSince(load);
+          loadSteal[path].push(steal);
           for (const task of long) {
             const own = scripts.filter((script) => /\/dist\/leadscore/.test(script.url) && script.start >= task.start - 1 && script.start < task.start + task.ms);
             const ours = own.reduce((sum, script) => sum + script.ms, 0);
             // Ours when our scripts' time is what made it long: without it, the task would be under 50 ms.
-            counts[path].push({ ms: Math.round(task.ms), ours: Math.round(ours), caused: ours > 0 && task.ms - ours <= 50, via: own.map((script) => script.invoker).join(' + ') });
+            const via = own.map((script) => script.invoker.replace(/^https?:\/\/[^/]+\/dist\//, '')).join(' + ');
+            counts[path].push({ ms: Math.round(task.ms), ours: Math.round(ours), caused: ours > 0 && task.ms - ours <= 50, via, steal });
           }
           await context.close();
         }
       }
-      rows.push({ throttle, loads: LOADS, counts });
+      rows.push({ throttle, loads: LOADS, counts, loadSteal });
       stealByPhase.push(`untraced ${throttle}×: ${stealSince(phase)} %`);
     }
   } finally {
@@ -337,6 +343,9 @@ function stealSince(before) {
   return before && after && after.total > before.total ? Math.round((100 * (after.steal - before.steal)) / (after.total - before.total)) : '?';
 }
 const stealByPhase = [];
+/** A load during which the host took under this share of the CPU counts as quiet. */
+const QUIET_STEAL = 3;
+const quiet = (steal) => typeof steal === 'number' && steal < QUIET_STEAL;
 const cpuBefore = cpuTimes();
 const shipped = sizes();
 const browserRows = await benchBrowser();
@@ -359,11 +368,11 @@ const lines = [
   `From a Chromium trace of each page (median of ${RUNS} runs; long-task counts are totals over all runs). Evaluation: the script's EvaluateScript on the main thread (an \`async\` script as in the README, compiled off the main thread while it streams in), against an empty script and against the floor for any script that finds its own tag (on a blank page, the first touch of \`document\` creates its wrappers). Start-up tasks: every main-thread task, until the burst, in which leadscore code ran (its evaluation, the deferred start, capture, the first IndexedDB read and write). Signals: half \`track()\` calls, half clicks on distinct \`data-leadscore-event\` buttons, ${CHUNK} per page task, all stored (\`flush()\`); the time of those page tasks beyond the same burst on the control page (a no-op \`leadscore\`), plus every task of our own during the burst (storage writes). Thread CPU time: the same tasks' CPU time on the main thread (trace \`tdur\`), which leaves out time the thread was not running (descheduled on this 2-core VM, or waiting on the browser process). Long tasks: main-thread tasks over 50 ms, split by whether leadscore code ran in them; of ours, those with over 50 ms of thread CPU time.`,
   '',
   '',
-  'Long tasks on page loads without tracing (a `longtask` observer over the load and the next 2.5 s, which include the first write; `ours`: the time of leadscore scripts in that task, from Long Animation Frame script entries, which list scripts over 5 ms; a task is one our code made long when it would be under 50 ms without that time):',
+  'Long tasks on page loads without tracing (a `longtask` observer over the load and the next 2.5 s, which include the first write; `ours`: the time of leadscore scripts in that task, from Long Animation Frame script entries, which list scripts over 5 ms; a task is one our code made long when it would be under 50 ms without that time; `host`: the share of CPU time the hypervisor took during that load, from `/proc/stat`):',
   '',
-  '| CPU | loads per page | empty script | ' + FILES.join(' | ') + ' | long tasks our code made long (' + FILES.join(' / ') + ') |',
-  '|---|---|---|' + FILES.map(() => '---|').join('') + '---|',
-  ...survey.map((r) => `| ${r.throttle}× | ${r.loads} | ${Object.values(r.counts).map((list) => `${list.length}${list.length ? ` (${list.map((t) => `${t.ms} ms${t.ours ? `, ours ${t.ours} ms in ${t.via}` : ''}`).join('; ')})` : ''}`).join(' | ')} | ${FILES.map((file) => r.counts[`/${file}`].filter((t) => t.caused).length).join(' / ')} |`),
+  '| CPU | loads per page | empty script | ' + FILES.join(' | ') + ' | long tasks our code made long (' + FILES.join(' / ') + `) | same, in loads while the host took under ${QUIET_STEAL} % (of how many loads) |`,
+  '|---|---|---|' + FILES.map(() => '---|').join('') + '---|---|',
+  ...survey.map((r) => `| ${r.throttle}× | ${r.loads} | ${Object.values(r.counts).map((list) => `${list.length}${list.length ? ` (${list.map((t) => `${t.ms} ms${t.ours ? `, ours ${t.ours} ms in ${t.via}` : ''}, host ${t.steal} %`).join('; ')})` : ''}`).join(' | ')} | ${FILES.map((file) => r.counts[`/${file}`].filter((t) => t.caused).length).join(' / ')} | ${FILES.map((file) => `${r.counts[`/${file}`].filter((t) => t.caused && quiet(t.steal)).length} (${r.loadSteal[`/${file}`].filter(quiet).length})`).join(' / ')} |`),
   '',
   'Long tasks in which leadscore code ran, all traced runs:',
   ...browserRows.flatMap((r) => r.longDetails.map((detail) => `- ${r.file} ${r.throttle}×: ${detail}`)),
