@@ -5,6 +5,16 @@ import { collectorSuite, openPage, readState, storePage, until, waitForSignals, 
 const QUALIFY = `leadscore('track', 'add_to_cart', { item_id: 'a' }); leadscore('track', 'add_to_cart', { item_id: 'b' });`;
 const attrs = (endpoint = '/collect') => `data-allow-automation data-endpoint="${endpoint}" data-threshold="30"`;
 
+/** Deletes our database from `page`; resolves to the request's first event: success, error or blocked. */
+const deleteDatabaseFrom = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const request = indexedDB.deleteDatabase('leadscore');
+        request.onsuccess = request.onerror = request.onblocked = (event) => resolve(event.type);
+      }),
+  );
+
 describe('faults in real Chromium: no page error, no lost qualification, at most one accepted id', () => {
   const suite = collectorSuite(() => ({
       '/idle': storePage({ attributes: attrs() }),
@@ -32,10 +42,7 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
     await b.page.goto('about:blank');
     await b.page.goto(suite.server.origin + '/target-does-not-exist');
     // Our connection closes on `versionchange`: the deletion is not blocked by it.
-    const outcome = await b.page.evaluate(
-      () => new Promise((resolve) => { const r = indexedDB.deleteDatabase('leadscore'); r.onsuccess = r.onerror = r.onblocked = (event) => resolve(event.type); }),
-    );
-    assert.equal(outcome, 'success');
+    assert.equal(await deleteDatabaseFrom(b.page), 'success');
     await a.page.evaluate(() => leadscore.track('add_to_cart'));
     const state = await readState(a.page);
     assert.equal(state.signals.add_to_cart, 1);
@@ -93,10 +100,7 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
     await other.page.evaluate(() => window.held.close());
     await until(() => other.page.evaluate(() => window.deletion === 'done'), { message: 'the deletion' });
     // Our late open, once it got through, was closed again: it blocks nothing.
-    const again = await other.page.evaluate(
-      () => new Promise((resolve) => { const r = indexedDB.deleteDatabase('leadscore'); r.onsuccess = r.onerror = r.onblocked = (event) => resolve(event.type); }),
-    );
-    assert.equal(again, 'success');
+    assert.equal(await deleteDatabaseFrom(other.page), 'success');
     await page.evaluate(() => leadscore.track('view_item'));
     await page.reload();
     assert.equal((await readState(page)).storage, 'idb');
