@@ -100,6 +100,22 @@ describe('qualification beacon', () => {
     expect((await stored())!.outbox).toEqual([]);
   });
 
+  it('attributes a new visitor to the page the tracker started on, not the one of the first write', async () => {
+    history.replaceState(null, '', '/landing?utm_source=news&secret=1#top');
+    try {
+      const tracker = make();
+      history.pushState(null, '', '/cart');
+      qualify(tracker);
+      await tracker.flush();
+      await until(() => calls.length === 1);
+      const body = bodies()[0];
+      expect(body.attribution).toEqual({ landing: 'http://localhost:3000/landing?utm_source=news', utm_source: 'news' });
+      expect(body.page).toBe('http://localhost:3000/cart');
+    } finally {
+      history.replaceState(null, '', '/');
+    }
+  });
+
   it('fires qualified with the beacon', async () => {
     const tracker = make();
     const events: QualifiedEvent[] = [];
