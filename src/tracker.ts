@@ -232,11 +232,11 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   let inFlight: Signal[] = [];
   let journaled = false;
   let pendingTraits: Props = {};
-  const pageId = randomId().slice(0, 8);
-  let sequence = 0;
   // The landing page as the page started (a route may change before the first write); parsed only
   // for a new visitor's record (URL parsing was a tenth of the tracker's start-up task at 4x CPU).
   const landing = location.href;
+  const pageId = randomId().slice(0, 8);
+  let sequence = 0;
   let readVitals: () => ReturnType<ReturnType<typeof watchVitals>> = () => undefined;
   /** The latest committed record this page knows (the synchronous leave path reads it). */
   let latest: VisitorRecord | null = null;
