@@ -58,6 +58,9 @@ function analyse(buffer, scriptUrl, marks) {
   const long = classified.filter((t) => t.ms > 50 && t.ours);
   const burstStart = mark(marks.start) ?? Infinity;
   const burstEnd = mark(marks.end) ?? Infinity;
+  const phase = (t) => (t.ts < burstStart ? 'load' : t.ts < burstEnd ? 'burst' : 'after');
+  const describe = (t) => `${Math.round(t.ms)} ms (thread CPU ${Math.round(t.cpu)} ms), ${phase(t)}, entry: ${t.what}`;
+  const longest = classified.filter((t) => t.ours).reduce((top, t) => (!top || t.ms > top.ms ? t : top), null);
   const load = between(0, burstStart);
   const burst = between(burstStart, burstEnd);
   return {
@@ -70,8 +73,9 @@ function analyse(buffer, scriptUrl, marks) {
     longOurs: long.length,
     longOursCpu: long.filter((t) => t.cpu > 50).length,
     longOther: classified.filter((t) => t.ms > 50 && !t.ours).length,
-    longestOurs: Math.max(0, ...classified.filter((t) => t.ours).map((t) => t.ms)),
-    longDetails: long.map((t) => `${Math.round(t.ms)} ms (thread CPU ${Math.round(t.cpu)} ms), ${t.ts < burstStart ? 'load' : t.ts < burstEnd ? 'burst' : 'after'}, entry: ${t.what}`),
+    longestOurs: longest?.ms ?? 0,
+    longestDetail: longest ? describe(longest) : 'none',
+    longDetails: long.map(describe),
   };
 }
 
@@ -214,6 +218,7 @@ async function benchBrowser() {
           longOther: all.reduce((n, r) => n + r.longOther, 0),
           controlLong: control.flatMap((r) => [r.small, r.large]).reduce((n, r) => n + r.longOther, 0),
           longestOursMs: ms(Math.max(...all.map((r) => r.longestOurs))),
+          longestDetail: all.reduce((top, r) => (r.longestOurs > top.longestOurs ? r : top)).longestDetail,
           requests: all.reduce((n, r) => n + r.requests, 0),
         });
       }
@@ -376,6 +381,10 @@ const lines = [
   '',
   'Long tasks in which leadscore code ran, all traced runs:',
   ...browserRows.flatMap((r) => r.longDetails.map((detail) => `- ${r.file} ${r.throttle}×: ${detail}`)),
+  ...(browserRows.some((r) => r.longDetails.length) ? [] : ['- none']),
+  '',
+  'The longest task in which leadscore code ran, per build (traced, all runs):',
+  ...browserRows.map((r) => `- ${r.file} ${r.throttle}×: ${r.longestDetail}`),
   '',
   `Receiver, one core: ${receiver.validatePerSecond.toLocaleString('en')} beacons/s validated and de-duplicated vs ${receiver.jsonParsePerSecond.toLocaleString('en')}/s bare JSON.parse of the same ${receiver.bytes}-byte bodies: ${receiver.ratio}× the cost of JSON.parse.`,
 ];

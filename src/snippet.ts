@@ -6,8 +6,8 @@
  * exposes `window.leadscore`: a function
  * `leadscore(command, ...args)` that is also an object with the tracker's methods. Calls made before
  * the tracker exists are queued in order (promise methods resolve later; `on` returns a working
- * unsubscribe). The tag's `data-` attributes are read and the tracker (config parsing, storage,
- * listeners) started in the next task.
+ * unsubscribe). Then one short task each: read the tag's `data-` attributes, parse the
+ * configuration, start the tracker (storage, listeners; its own steps follow, one task each).
  */
 import { parseConfig, toBoolean, type ConfigProblem } from './config';
 import { readScriptOptions } from './tag';
@@ -120,9 +120,10 @@ function loadDebugBuild(script: HTMLScriptElement | null, fallback: () => void):
 
 /**
  * Runs `step` once: in the next task, or at once inside `pagehide` (with `leaving`) if the page is
- * left first, so that what is queued is journaled before the page goes.
+ * left first, so that what is queued is journaled before the page goes. At once if already `leaving`.
  */
-function nextTaskOrLeave(step: (leaving: boolean) => void): void {
+function nextTaskOrLeave(step: (leaving: boolean) => void, leaving = false): void {
+  if (leaving) return step(true);
   let done = false;
   const run = (leaving: boolean): void => {
     window.removeEventListener('pagehide', onLeave, true);
@@ -137,27 +138,28 @@ function nextTaskOrLeave(step: (leaving: boolean) => void): void {
 }
 
 /**
- * Starts the tracker once: config from the tag and every queued `init` in this task, the tracker in
- * the next (together they were the longest start-up task, 13 ms median at 4x CPU), then replays the
- * queue. A page left in between starts it at once. If starting fails, the queue is replayed on an
- * inert tracker: no promise hangs.
+ * Starts the tracker once, in short tasks: the tag was read in this one; the configuration (with
+ * every queued `init`) is parsed in the next, the tracker started in the one after (together they
+ * were the longest start-up task: about 8 and 9 ms median at 4x CPU, stretched past 50 ms in a few
+ * loads of a busy VM), then the queue is replayed. A page left in between starts it at once. If
+ * starting fails, the queue is replayed on an inert tracker: no promise hangs.
  */
 function start(owner: Owner, options: Record<string, unknown>, problems: ConfigProblem[], leaving: boolean): void {
   if (owner.started) return;
   owner.started = true;
   owner.handoff = false;
-  const parsed = guard(() => {
-    for (const { command, args } of owner.calls) {
-      if (command === 'init' && args[0] && typeof args[0] === 'object') Object.assign(options, args[0]);
-    }
-    return parseConfig(options, { pageUrl: location.href });
-  })();
-  const launch = (leaving: boolean): void => {
-    const tracker = parsed && guard(() => startTracker(parsed.config, [...problems, ...parsed.problems], { leaving }))();
-    owner.connect(tracker || createInertTracker(), !!parsed?.config.debug);
-  };
-  if (leaving) launch(true);
-  else nextTaskOrLeave(launch);
+  nextTaskOrLeave((leaving) => {
+    const parsed = guard(() => {
+      for (const { command, args } of owner.calls) {
+        if (command === 'init' && args[0] && typeof args[0] === 'object') Object.assign(options, args[0]);
+      }
+      return parseConfig(options, { pageUrl: location.href });
+    })();
+    nextTaskOrLeave((leaving) => {
+      const tracker = parsed && guard(() => startTracker(parsed.config, [...problems, ...parsed.problems], { leaving }))();
+      owner.connect(tracker || createInertTracker(), !!parsed?.config.debug);
+    }, leaving);
+  }, leaving);
 }
 
 guard(() => {

@@ -164,6 +164,35 @@ describe('script-tag boot', () => {
     expect(journal.map((signal) => signal.name)).toContain('left_in_between');
   });
 
+  it('journals queued signals when the page is left after the config was parsed but before the tracker started', async () => {
+    installStub()('init', { allowAutomation: true });
+    let queuedAtLeave = -1;
+    vi.doMock('../../src/config', async (importOriginal) => {
+      const actual = await importOriginal<typeof import('../../src/config')>();
+      return {
+        ...actual,
+        // The tracker starts in the task after the parse: leave in between.
+        parseConfig: (...args: Parameters<typeof actual.parseConfig>) => {
+          const owner = (window as unknown as Record<symbol, { calls: unknown[] }>)[BOOTED]!;
+          queueMicrotask(() => ((queuedAtLeave = owner.calls.length), window.dispatchEvent(new Event('pagehide'))));
+          return actual.parseConfig(...args);
+        },
+      };
+    });
+    try {
+      const api = await evaluate();
+      api.track('left_after_parse', { n: 1 });
+      for (let i = 0; i < 20 && queuedAtLeave < 0; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(queuedAtLeave).toBeGreaterThan(0);
+      await Promise.resolve();
+      await Promise.resolve();
+      const journal = JSON.parse(localStorage.getItem('leadscore:journal') ?? '[]') as { name: string }[];
+      expect(journal.map((signal) => signal.name)).toContain('left_after_parse');
+    } finally {
+      vi.doUnmock('../../src/config');
+    }
+  });
+
   it('settles queued calls on an inert tracker when starting fails', async () => {
     vi.doMock('../../src/tracker', async (importOriginal) => ({
       ...(await importOriginal<typeof import('../../src/tracker')>()),
