@@ -18,6 +18,19 @@ async function evaluate(): Promise<Api> {
   return win.leadscore as Api;
 }
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/**
+ * Waits (up to 20 tasks) for the page-hide that `queuedAtLeave` reports (the number of calls still
+ * queued then), and checks that `name`, tracked before it, is in the journal.
+ */
+async function expectJournaledAtLeave(queuedAtLeave: () => number, name: string): Promise<void> {
+  for (let i = 0; i < 20 && queuedAtLeave() < 0; i++) await nextTask();
+  expect(queuedAtLeave()).toBeGreaterThan(0);
+  await Promise.resolve();
+  await Promise.resolve();
+  const journal = JSON.parse(localStorage.getItem('leadscore:journal') ?? '[]') as { name: string }[];
+  expect(journal.map((signal) => signal.name)).toContain(name);
+}
+
 async function boot(): Promise<Api> {
   const api = await evaluate();
   await nextTask();
@@ -156,12 +169,7 @@ describe('script-tag boot', () => {
         if (value) queueMicrotask(() => ((queuedAtLeave = owner.calls.length), window.dispatchEvent(new Event('pagehide'))));
       },
     });
-    for (let i = 0; i < 20 && queuedAtLeave < 0; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(queuedAtLeave).toBeGreaterThan(0);
-    await Promise.resolve();
-    await Promise.resolve();
-    const journal = JSON.parse(localStorage.getItem('leadscore:journal') ?? '[]') as { name: string }[];
-    expect(journal.map((signal) => signal.name)).toContain('left_in_between');
+    await expectJournaledAtLeave(() => queuedAtLeave, 'left_in_between');
   });
 
   it('journals queued signals when the page is left after the config was parsed but before the tracker started', async () => {
@@ -182,12 +190,7 @@ describe('script-tag boot', () => {
     try {
       const api = await evaluate();
       api.track('left_after_parse', { n: 1 });
-      for (let i = 0; i < 20 && queuedAtLeave < 0; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-      expect(queuedAtLeave).toBeGreaterThan(0);
-      await Promise.resolve();
-      await Promise.resolve();
-      const journal = JSON.parse(localStorage.getItem('leadscore:journal') ?? '[]') as { name: string }[];
-      expect(journal.map((signal) => signal.name)).toContain('left_after_parse');
+      await expectJournaledAtLeave(() => queuedAtLeave, 'left_after_parse');
     } finally {
       vi.doUnmock('../../src/config');
     }
