@@ -58,8 +58,8 @@ function analyse(buffer, scriptUrl, marks) {
   const long = classified.filter((t) => t.ms > 50 && t.ours);
   const burstStart = mark(marks.start) ?? Infinity;
   const burstEnd = mark(marks.end) ?? Infinity;
-  const phase = (t) => (t.ts < burstStart ? 'load' : t.ts < burstEnd ? 'burst' : 'after');
-  const describe = (t) => `${Math.round(t.ms)} ms (thread CPU ${Math.round(t.cpu)} ms), ${phase(t)}, entry: ${t.what}`;
+  const period = (t) => (t.ts < burstStart ? 'load' : t.ts < burstEnd ? 'burst' : 'after');
+  const describe = (t) => `${Math.round(t.ms)} ms (thread CPU ${Math.round(t.cpu)} ms), ${period(t)}, entry: ${t.what}`;
   const longest = classified.filter((t) => t.ours).reduce((top, t) => (!top || t.ms > top.ms ? t : top), null);
   const load = between(0, burstStart);
   const burst = between(burstStart, burstEnd);
