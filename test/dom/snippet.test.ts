@@ -141,6 +141,26 @@ describe('script-tag boot', () => {
     expect(state.stage).toBe('mql');
   });
 
+  it('creates no MessageChannel while the script evaluates (its first hop is a timer); the tracker still starts', async () => {
+    const created = vi.fn();
+    vi.stubGlobal('MessageChannel', class extends MessageChannel {
+      constructor() {
+        super();
+        created();
+      }
+    });
+    try {
+      installStub()('init', { allowAutomation: true });
+      const api = await evaluate();
+      expect(created).not.toHaveBeenCalled();
+      expect((await api.getState()).signals.page_view).toBe(1);
+      // The later start-up steps share one channel.
+      expect(created).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('journals queued signals when the page is left before the tracker started', async () => {
     installStub()('init', { allowAutomation: true });
     const api = await evaluate();
