@@ -196,7 +196,8 @@ async function benchBrowser() {
         const runs = [];
         for (let i = 0; i < RUNS; i++) runs.push(await run(`/${file}`, `${server.origin}/dist/${file}`, throttle));
         const m = (pick) => median(runs.map(pick));
-        const all = [...runs.flatMap((r) => [r.small, r.large])];
+        const all = runs.flatMap((r) => [r.small, r.large]);
+        const longest = all.reduce((top, r) => (r.longestOurs > top.longestOurs ? r : top));
         rows.push({
           file,
           throttle,
@@ -217,8 +218,8 @@ async function benchBrowser() {
           longDetails: all.flatMap((r) => r.longDetails),
           longOther: all.reduce((n, r) => n + r.longOther, 0),
           controlLong: control.flatMap((r) => [r.small, r.large]).reduce((n, r) => n + r.longOther, 0),
-          longestOursMs: ms(Math.max(...all.map((r) => r.longestOurs))),
-          longestDetail: all.reduce((top, r) => (r.longestOurs > top.longestOurs ? r : top)).longestDetail,
+          longestOursMs: ms(longest.longestOurs),
+          longestDetail: longest.longestDetail,
           requests: all.reduce((n, r) => n + r.requests, 0),
         });
       }
