@@ -158,9 +158,25 @@ function startBenchServer(control = '') {
   // The floor for any script that reads its own tag: one line, `document.currentScript`. On a blank
   // page the first touch of `document` creates its wrappers; a real page has paid that already.
   pages['/floor'] = page('<script async src="/floor.js"></script>');
+  // The same scripts on a page whose own inline script touched `document` first, as every real page
+  // has by the time an async tag runs.
+  for (const [name, src] of TOUCHED) pages[`/touched/${name}`] = page(`<script>document.documentElement;</script><script async src="${src}" data-allow-automation data-endpoint="/collect" data-threshold="100000"></script>`);
   const script = (body) => ({ res }) => res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(body);
-  return startServer(pages, { 'GET /empty.js': script(''), 'GET /floor.js': script('document.currentScript;') });
+  return startServer(pages, {
+    'GET /empty.js': script(''),
+    'GET /floor.js': script('document.currentScript;'),
+    // The least any snippet must do at evaluation: keep its tag and schedule its start.
+    'GET /floor-start.js': script('(function(){var s=document.currentScript;setTimeout(function(){s&&s.src})})();'),
+  });
 }
+
+/** Scripts whose evaluation is measured on a page that touched `document` first: [name, src]. */
+const TOUCHED = [
+  ['empty', '/empty.js'],
+  ['floor', '/floor.js'],
+  ['floor-start', '/floor-start.js'],
+  ...FILES.map((file) => [file, `/dist/${file}`]),
+];
 
 /** Only the script's evaluation (EvaluateScript in a trace) on a fresh page. */
 async function measureEvaluation(browser, server, path, scriptUrl, throttle) {
@@ -172,7 +188,32 @@ async function measureEvaluation(browser, server, path, scriptUrl, throttle) {
   await context.close();
   const evaluation = events.find((e) => e.name === 'EvaluateScript' && e.args?.data?.url === scriptUrl);
   if (!evaluation) throw new Error(`no evaluation of ${scriptUrl} in the trace`);
-  return evaluation.dur / 1000;
+  return { wall: evaluation.dur / 1000, cpu: (evaluation.tdur ?? evaluation.dur) / 1000 };
+}
+
+/**
+ * Evaluation on a page that touched `document` first (the realistic case), interleaved: wall and
+ * thread CPU time per script, against an empty script and the two floors.
+ */
+async function benchTouchedEvaluation() {
+  const server = await startBenchServer();
+  const browser = await launchBrowser();
+  const rows = [];
+  try {
+    for (const throttle of THROTTLES) {
+      const phase = cpuTimes();
+      const runs = Object.fromEntries(TOUCHED.map(([name]) => [name, []]));
+      for (let i = 0; i < RUNS; i++) {
+        for (const [name, src] of TOUCHED) runs[name].push(await measureEvaluation(browser, server, `/touched/${name}`, server.origin + src, throttle));
+      }
+      const pick = (name, key) => ms(median(runs[name].map((r) => r[key])));
+      rows.push({ throttle, steal: stealSince(phase), cells: Object.fromEntries(TOUCHED.map(([name]) => [name, { wall: pick(name, 'wall'), cpu: pick(name, 'cpu') }])) });
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  return rows;
 }
 
 async function benchBrowser() {
@@ -191,7 +232,7 @@ async function benchBrowser() {
       for (let i = 0; i < RUNS; i++) control.push(await run('/control', `${server.origin}/empty.js`, throttle));
       const c = (pick) => median(control.map(pick));
       const floor = [];
-      for (let i = 0; i < RUNS; i++) floor.push(await measureEvaluation(browser, server, '/floor', `${server.origin}/floor.js`, throttle));
+      for (let i = 0; i < RUNS; i++) floor.push((await measureEvaluation(browser, server, '/floor', `${server.origin}/floor.js`, throttle)).wall);
       for (const file of FILES) {
         const runs = [];
         for (let i = 0; i < RUNS; i++) runs.push(await run(`/${file}`, `${server.origin}/dist/${file}`, throttle));
@@ -355,6 +396,7 @@ const quiet = (steal) => typeof steal === 'number' && steal < QUIET_STEAL;
 const cpuBefore = cpuTimes();
 const shipped = sizes();
 const browserRows = await benchBrowser();
+const touched = await benchTouchedEvaluation();
 const survey = await longTaskSurvey();
 const receiver = benchReceiver();
 const chromium = (await import('node:child_process')).execSync('/usr/bin/chromium --version').toString().trim();
@@ -372,6 +414,12 @@ const lines = [
   ...browserRows.map((r) => `| ${r.file} | ${r.throttle}× | ${r.evaluateMs} ms | ${r.controlEvaluateMs} ms | ${r.floorEvaluateMs} ms | ${r.startupMs} ms | ${r.loadMs} ms | ${r.controlLoadMs} ms | ${r.burst1kMs} ms (${ms(r.burst1kMs - r.burst1kOwnMs)} + ${r.burst1kOwnMs}) | ${r.burst1kCpuMs} ms | ${r.burst10kMs} ms | ${r.idbPerBurst} | ${r.longOurs} | ${r.longOursCpu} | ${r.longestOursMs} ms | ${r.longOther} (${r.controlLong}) | ${r.requests} |`),
   '',
   `From a Chromium trace of each page (median of ${RUNS} runs; long-task counts are totals over all runs). Evaluation: the script's EvaluateScript on the main thread (an \`async\` script as in the README, compiled off the main thread while it streams in), against an empty script and against the floor for any script that finds its own tag (on a blank page, the first touch of \`document\` creates its wrappers). Start-up tasks: every main-thread task, until the burst, in which leadscore code ran (its evaluation, the deferred start, capture, the first IndexedDB read and write). Signals: half \`track()\` calls, half clicks on distinct \`data-leadscore-event\` buttons, ${CHUNK} per page task, all stored (\`flush()\`); the time of those page tasks beyond the same burst on the control page (a no-op \`leadscore\`), plus every task of our own during the burst (storage writes). Thread CPU time: the same tasks' CPU time on the main thread (trace \`tdur\`), which leaves out time the thread was not running (descheduled on this 2-core VM, or waiting on the browser process). Long tasks: main-thread tasks over 50 ms, split by whether leadscore code ran in them; of ours, those with over 50 ms of thread CPU time.`,
+  '',
+  `Evaluation on a page whose inline script touched \`document\` first, as any real page has (EvaluateScript in a trace, median of ${RUNS} interleaved loads per script; wall / thread CPU time; \`currentScript\` + timer: the least any snippet does, keep its tag and schedule its start):`,
+  '',
+  '| CPU | host took | empty script | `document.currentScript` alone | `currentScript` + timer | ' + FILES.join(' | ') + ' | ' + FILES.map((file) => `${file} / empty (CPU)`).join(' | ') + ' |',
+  '|---|---|---|---|---|' + FILES.map(() => '---|---|').join(''),
+  ...touched.map((r) => `| ${r.throttle}× | ${r.steal} % | ${TOUCHED.map(([name]) => `${r.cells[name].wall} / ${r.cells[name].cpu} ms`).join(' | ')} | ${FILES.map((file) => `${ms(r.cells[file].cpu / r.cells.empty.cpu)}×`).join(' | ')} |`),
   '',
   '',
   'Long tasks on page loads without tracing (a `longtask` observer over the load and the next 2.5 s, which include the first write; `ours`: the time of leadscore scripts in that task, from Long Animation Frame script entries, which list scripts over 5 ms; a task is one our code made long when it would be under 50 ms without that time; `host`: the share of CPU time the hypervisor took during that load, from `/proc/stat`):',
