@@ -167,7 +167,19 @@ function startBenchServer(control = '') {
     'GET /floor.js': script('document.currentScript;'),
     // The least any snippet must do at evaluation: keep its tag and schedule its start.
     'GET /floor-start.js': script('(function(){var s=document.currentScript;setTimeout(function(){s&&s.src})})();'),
+    'GET /size-only.js': script(sizeOnly()),
   });
+}
+
+/**
+ * leadscore.js returning before its first statement: what its size alone costs the evaluation (the
+ * compiled code published to the main thread, its functions instantiated), before any line runs.
+ */
+function sizeOnly() {
+  const source = readFileSync('dist/leadscore.js', 'utf8');
+  const head = '(function(){"use strict";';
+  if (!source.includes(head)) throw new Error('dist/leadscore.js no longer starts its IIFE with ' + head);
+  return source.replace(head, head + 'if(self)return;');
 }
 
 /** Scripts whose evaluation is measured on a page that touched `document` first: [name, src]. */
@@ -175,6 +187,7 @@ const TOUCHED = [
   ['empty', '/empty.js'],
   ['floor', '/floor.js'],
   ['floor-start', '/floor-start.js'],
+  ['size-only', '/size-only.js'],
   ...FILES.map((file) => [file, `/dist/${file}`]),
 ];
 
@@ -415,10 +428,10 @@ const lines = [
   '',
   `From a Chromium trace of each page (median of ${RUNS} runs; long-task counts are totals over all runs). Evaluation: the script's EvaluateScript on the main thread (an \`async\` script as in the README, compiled off the main thread while it streams in), against an empty script and against the floor for any script that finds its own tag (on a blank page, the first touch of \`document\` creates its wrappers). Start-up tasks: every main-thread task, until the burst, in which leadscore code ran (its evaluation, the deferred start, capture, the first IndexedDB read and write). Signals: half \`track()\` calls, half clicks on distinct \`data-leadscore-event\` buttons, ${CHUNK} per page task, all stored (\`flush()\`); the time of those page tasks beyond the same burst on the control page (a no-op \`leadscore\`), plus every task of our own during the burst (storage writes). Thread CPU time: the same tasks' CPU time on the main thread (trace \`tdur\`), which leaves out time the thread was not running (descheduled on this 2-core VM, or waiting on the browser process). Long tasks: main-thread tasks over 50 ms, split by whether leadscore code ran in them; of ours, those with over 50 ms of thread CPU time.`,
   '',
-  `Evaluation on a page whose inline script touched \`document\` first, as any real page has (EvaluateScript in a trace, median of ${RUNS} interleaved loads per script; wall / thread CPU time; \`currentScript\` + timer: the least any snippet does, keep its tag and schedule its start):`,
+  `Evaluation on a page whose inline script touched \`document\` first, as any real page has (EvaluateScript in a trace, median of ${RUNS} interleaved loads per script; wall / thread CPU time; \`currentScript\` + timer: the least any snippet does, keep its tag and schedule its start; size only: leadscore.js returning before its first statement, the cost of its size alone):`,
   '',
-  '| CPU | host took | empty script | `document.currentScript` alone | `currentScript` + timer | ' + FILES.join(' | ') + ' | ' + FILES.map((file) => `${file} / empty (CPU)`).join(' | ') + ' |',
-  '|---|---|---|---|---|' + FILES.map(() => '---|---|').join(''),
+  '| CPU | host took | empty script | `document.currentScript` alone | `currentScript` + timer | size only | ' + FILES.join(' | ') + ' | ' + FILES.map((file) => `${file} / empty (CPU)`).join(' | ') + ' |',
+  '|---|---|---|---|---|---|' + FILES.map(() => '---|---|').join(''),
   ...touched.map((r) => `| ${r.throttle}× | ${r.steal} % | ${TOUCHED.map(([name]) => `${r.cells[name].wall} / ${r.cells[name].cpu} ms`).join(' | ')} | ${FILES.map((file) => `${ms(r.cells[file].cpu / r.cells.empty.cpu)}×`).join(' | ')} |`),
   '',
   '',
