@@ -209,18 +209,30 @@ async function measureEvaluation(browser, server, path, scriptUrl, throttle) {
  * thread CPU time per script, against an empty script and the two floors.
  */
 async function benchTouchedEvaluation() {
-  const server = await startBenchServer();
+  return eachThrottle('touched', '', async (browser, server, throttle, phase) => {
+    const runs = Object.fromEntries(TOUCHED.map(([name]) => [name, []]));
+    for (let i = 0; i < RUNS; i++) {
+      for (const [name, src] of TOUCHED) runs[name].push(await measureEvaluation(browser, server, `/touched/${name}`, server.origin + src, throttle));
+    }
+    const pick = (name, key) => ms(median(runs[name].map((r) => r[key])));
+    return [{ throttle, steal: stealSince(phase), cells: Object.fromEntries(TOUCHED.map(([name]) => [name, { wall: pick(name, 'wall'), cpu: pick(name, 'cpu') }])) }];
+  });
+}
+
+/**
+ * One phase of the bench: its own server and browser, `body(browser, server, throttle, phase)` for
+ * each CPU throttling rate (the rows it returns, collected), and the host's share during each rate
+ * noted under `label` (`phase`: the CPU times when the rate began).
+ */
+async function eachThrottle(label, control, body) {
+  const server = await startBenchServer(control);
   const browser = await launchBrowser();
   const rows = [];
   try {
     for (const throttle of THROTTLES) {
       const phase = cpuTimes();
-      const runs = Object.fromEntries(TOUCHED.map(([name]) => [name, []]));
-      for (let i = 0; i < RUNS; i++) {
-        for (const [name, src] of TOUCHED) runs[name].push(await measureEvaluation(browser, server, `/touched/${name}`, server.origin + src, throttle));
-      }
-      const pick = (name, key) => ms(median(runs[name].map((r) => r[key])));
-      rows.push({ throttle, steal: stealSince(phase), cells: Object.fromEntries(TOUCHED.map(([name]) => [name, { wall: pick(name, 'wall'), cpu: pick(name, 'cpu') }])) });
+      rows.push(...(await body(browser, server, throttle, phase)));
+      stealByPhase.push(`${label} ${throttle}×: ${stealSince(phase)} %`);
     }
   } finally {
     await browser.close();
@@ -230,60 +242,51 @@ async function benchTouchedEvaluation() {
 }
 
 async function benchBrowser() {
-  const server = await startBenchServer('<script>window.leadscore = { track() {}, flush: async () => {} };</script>');
-  const browser = await launchBrowser();
-  const rows = [];
-  const run = async (path, url, throttle) => {
-    const small = await measure(browser, server, path, url, throttle, 1000);
-    const large = await measure(browser, server, path, url, throttle, 10_000);
-    return { small, large };
-  };
-  try {
-    for (const throttle of THROTTLES) {
-      const phase = cpuTimes();
-      const control = [];
-      for (let i = 0; i < RUNS; i++) control.push(await run('/control', `${server.origin}/empty.js`, throttle));
-      const c = (pick) => median(control.map(pick));
-      const floor = [];
-      for (let i = 0; i < RUNS; i++) floor.push((await measureEvaluation(browser, server, '/floor', `${server.origin}/floor.js`, throttle)).wall);
-      for (const file of FILES) {
-        const runs = [];
-        for (let i = 0; i < RUNS; i++) runs.push(await run(`/${file}`, `${server.origin}/dist/${file}`, throttle));
-        const m = (pick) => median(runs.map(pick));
-        const all = runs.flatMap((r) => [r.small, r.large]);
-        const longest = all.reduce((top, r) => (r.longestOurs > top.longestOurs ? r : top));
-        rows.push({
-          file,
-          throttle,
-          evaluateMs: ms(m((r) => r.small.evaluateMs)),
-          controlEvaluateMs: ms(c((r) => r.small.evaluateMs)),
-          floorEvaluateMs: ms(median(floor)),
-          startupMs: ms(m((r) => r.small.startupMs)),
-          loadMs: ms(m((r) => r.small.loadMs)),
-          controlLoadMs: ms(c((r) => r.small.loadMs)),
-          // In the page's own tasks (its clicks and track() calls) beyond the control, plus our own tasks.
-          burst1kMs: ms(m((r) => r.small.inPageMs) - c((r) => r.small.inPageMs) + m((r) => r.small.burstDeferredMs)),
-          burst1kOwnMs: ms(m((r) => r.small.burstDeferredMs)),
-          burst1kCpuMs: ms(m((r) => r.small.burstPageCpuMs) - c((r) => r.small.burstPageCpuMs) + m((r) => r.small.burstOwnCpuMs)),
-          burst10kMs: ms(m((r) => r.large.inPageMs) - c((r) => r.large.inPageMs) + m((r) => r.large.burstDeferredMs)),
-          idbPerBurst: m((r) => r.small.idb),
-          longOurs: all.reduce((n, r) => n + r.longOurs, 0),
-          longOursCpu: all.reduce((n, r) => n + r.longOursCpu, 0),
-          longDetails: all.flatMap((r) => r.longDetails),
-          longOther: all.reduce((n, r) => n + r.longOther, 0),
-          controlLong: control.flatMap((r) => [r.small, r.large]).reduce((n, r) => n + r.longOther, 0),
-          longestOursMs: ms(longest.longestOurs),
-          longestDetail: longest.longestDetail,
-          requests: all.reduce((n, r) => n + r.requests, 0),
-        });
-      }
-      stealByPhase.push(`traced ${throttle}×: ${stealSince(phase)} %`);
+  return eachThrottle('traced', '<script>window.leadscore = { track() {}, flush: async () => {} };</script>', async (browser, server, throttle) => {
+    const run = async (path, url) => {
+      const small = await measure(browser, server, path, url, throttle, 1000);
+      const large = await measure(browser, server, path, url, throttle, 10_000);
+      return { small, large };
+    };
+    const rows = [];
+    const control = [];
+    for (let i = 0; i < RUNS; i++) control.push(await run('/control', `${server.origin}/empty.js`));
+    const c = (pick) => median(control.map(pick));
+    const floor = [];
+    for (let i = 0; i < RUNS; i++) floor.push((await measureEvaluation(browser, server, '/floor', `${server.origin}/floor.js`, throttle)).wall);
+    for (const file of FILES) {
+      const runs = [];
+      for (let i = 0; i < RUNS; i++) runs.push(await run(`/${file}`, `${server.origin}/dist/${file}`));
+      const m = (pick) => median(runs.map(pick));
+      const all = runs.flatMap((r) => [r.small, r.large]);
+      const longest = all.reduce((top, r) => (r.longestOurs > top.longestOurs ? r : top));
+      rows.push({
+        file,
+        throttle,
+        evaluateMs: ms(m((r) => r.small.evaluateMs)),
+        controlEvaluateMs: ms(c((r) => r.small.evaluateMs)),
+        floorEvaluateMs: ms(median(floor)),
+        startupMs: ms(m((r) => r.small.startupMs)),
+        loadMs: ms(m((r) => r.small.loadMs)),
+        controlLoadMs: ms(c((r) => r.small.loadMs)),
+        // In the page's own tasks (its clicks and track() calls) beyond the control, plus our own tasks.
+        burst1kMs: ms(m((r) => r.small.inPageMs) - c((r) => r.small.inPageMs) + m((r) => r.small.burstDeferredMs)),
+        burst1kOwnMs: ms(m((r) => r.small.burstDeferredMs)),
+        burst1kCpuMs: ms(m((r) => r.small.burstPageCpuMs) - c((r) => r.small.burstPageCpuMs) + m((r) => r.small.burstOwnCpuMs)),
+        burst10kMs: ms(m((r) => r.large.inPageMs) - c((r) => r.large.inPageMs) + m((r) => r.large.burstDeferredMs)),
+        idbPerBurst: m((r) => r.small.idb),
+        longOurs: all.reduce((n, r) => n + r.longOurs, 0),
+        longOursCpu: all.reduce((n, r) => n + r.longOursCpu, 0),
+        longDetails: all.flatMap((r) => r.longDetails),
+        longOther: all.reduce((n, r) => n + r.longOther, 0),
+        controlLong: control.flatMap((r) => [r.small, r.large]).reduce((n, r) => n + r.longOther, 0),
+        longestOursMs: ms(longest.longestOurs),
+        longestDetail: longest.longestDetail,
+        requests: all.reduce((n, r) => n + r.requests, 0),
+      });
     }
-  } finally {
-    await browser.close();
-    await server.close();
-  }
-  return rows;
+    return rows;
+  });
 }
 
 /**
@@ -293,50 +296,39 @@ async function benchBrowser() {
  */
 async function longTaskSurvey() {
   const LOADS = Number(process.env.BENCH_LOADS ?? 10);
-  const server = await startBenchServer();
-  const browser = await launchBrowser();
-  const rows = [];
-  try {
-    for (const throttle of THROTTLES) {
-      const phase = cpuTimes();
-      const counts = Object.fromEntries(PATHS.map((path) => [path, []]));
-      const loadSteal = Object.fromEntries(PATHS.map((path) => [path, []]));
-      for (let i = 0; i < LOADS; i++) {
-        for (const path of PATHS) {
-          // The host's share during this one load: long tasks in loads it took from are suspect.
-          const load = cpuTimes();
-          const { context, tab } = await openPage(browser, throttle, () => {
-            window.__long = [];
-            window.__scripts = [];
-            new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__long.push({ start: e.startTime, ms: e.duration }))).observe({ type: 'longtask', buffered: true });
-            // Long Animation Frames name the scripts (over 5 ms) that ran in a long frame: which long
-            // tasks our code made long, without the tracing that slows the browser.
-            new PerformanceObserver((list) => list.getEntries().forEach((frame) => frame.scripts.forEach((script) => window.__scripts.push({ url: script.sourceURL, start: script.startTime, ms: script.duration, invoker: script.invoker })))).observe({ type: 'long-animation-frame', buffered: true });
-          });
-          await tab.goto(server.origin + path);
-          // The load, its start-up steps and the first write (1 s after the start), with a margin.
-          await tab.waitForTimeout(2500);
-          const { long, scripts } = await tab.evaluate(() => ({ long: window.__long, scripts: window.__scripts }));
-          const steal = stealSince(load);
-          loadSteal[path].push(steal);
-          for (const task of long) {
-            const own = scripts.filter((script) => /\/dist\/leadscore/.test(script.url) && script.start >= task.start - 1 && script.start < task.start + task.ms);
-            const ours = own.reduce((sum, script) => sum + script.ms, 0);
-            // Ours when our scripts' time is what made it long: without it, the task would be under 50 ms.
-            const via = own.map((script) => script.invoker.replace(/^https?:\/\/[^/]+\/dist\//, '')).join(' + ');
-            counts[path].push({ ms: Math.round(task.ms), ours: Math.round(ours), caused: ours > 0 && task.ms - ours <= 50, via, steal });
-          }
-          await context.close();
+  return eachThrottle('untraced', '', async (browser, server, throttle) => {
+    const counts = Object.fromEntries(PATHS.map((path) => [path, []]));
+    const loadSteal = Object.fromEntries(PATHS.map((path) => [path, []]));
+    for (let i = 0; i < LOADS; i++) {
+      for (const path of PATHS) {
+        // The host's share during this one load: long tasks in loads it took from are suspect.
+        const load = cpuTimes();
+        const { context, tab } = await openPage(browser, throttle, () => {
+          window.__long = [];
+          window.__scripts = [];
+          new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__long.push({ start: e.startTime, ms: e.duration }))).observe({ type: 'longtask', buffered: true });
+          // Long Animation Frames name the scripts (over 5 ms) that ran in a long frame: which long
+          // tasks our code made long, without the tracing that slows the browser.
+          new PerformanceObserver((list) => list.getEntries().forEach((frame) => frame.scripts.forEach((script) => window.__scripts.push({ url: script.sourceURL, start: script.startTime, ms: script.duration, invoker: script.invoker })))).observe({ type: 'long-animation-frame', buffered: true });
+        });
+        await tab.goto(server.origin + path);
+        // The load, its start-up steps and the first write (1 s after the start), with a margin.
+        await tab.waitForTimeout(2500);
+        const { long, scripts } = await tab.evaluate(() => ({ long: window.__long, scripts: window.__scripts }));
+        const steal = stealSince(load);
+        loadSteal[path].push(steal);
+        for (const task of long) {
+          const own = scripts.filter((script) => /\/dist\/leadscore/.test(script.url) && script.start >= task.start - 1 && script.start < task.start + task.ms);
+          const ours = own.reduce((sum, script) => sum + script.ms, 0);
+          // Ours when our scripts' time is what made it long: without it, the task would be under 50 ms.
+          const via = own.map((script) => script.invoker.replace(/^https?:\/\/[^/]+\/dist\//, '')).join(' + ');
+          counts[path].push({ ms: Math.round(task.ms), ours: Math.round(ours), caused: ours > 0 && task.ms - ours <= 50, via, steal });
         }
+        await context.close();
       }
-      rows.push({ throttle, loads: LOADS, counts, loadSteal });
-      stealByPhase.push(`untraced ${throttle}×: ${stealSince(phase)} %`);
     }
-  } finally {
-    await browser.close();
-    await server.close();
-  }
-  return rows;
+    return [{ throttle, loads: LOADS, counts, loadSteal }];
+  });
 }
 
 function typicalBeacon(i) {
