@@ -209,20 +209,20 @@ async function measureEvaluation(browser, server, path, scriptUrl, throttle) {
  * thread CPU time per script, against an empty script and the two floors.
  */
 async function benchTouchedEvaluation() {
-  return eachThrottle('touched', '', async (browser, server, throttle, phase) => {
+  return eachThrottle('touched', '', async (browser, server, throttle) => {
     const runs = Object.fromEntries(TOUCHED.map(([name]) => [name, []]));
     for (let i = 0; i < RUNS; i++) {
       for (const [name, src] of TOUCHED) runs[name].push(await measureEvaluation(browser, server, `/touched/${name}`, server.origin + src, throttle));
     }
     const pick = (name, key) => ms(median(runs[name].map((r) => r[key])));
-    return [{ throttle, steal: stealSince(phase), cells: Object.fromEntries(TOUCHED.map(([name]) => [name, { wall: pick(name, 'wall'), cpu: pick(name, 'cpu') }])) }];
+    return [{ throttle, cells: Object.fromEntries(TOUCHED.map(([name]) => [name, { wall: pick(name, 'wall'), cpu: pick(name, 'cpu') }])) }];
   });
 }
 
 /**
- * One phase of the bench: its own server and browser, `body(browser, server, throttle, phase)` for
- * each CPU throttling rate (the rows it returns, collected), and the host's share during each rate
- * noted under `label` (`phase`: the CPU times when the rate began).
+ * One phase of the bench: its own server and browser, `body(browser, server, throttle)` for each CPU
+ * throttling rate, and the host's share during each rate: noted under `label` for the run's summary,
+ * and as `steal` on each row the body returned for that rate.
  */
 async function eachThrottle(label, control, body) {
   const server = await startBenchServer(control);
@@ -231,8 +231,10 @@ async function eachThrottle(label, control, body) {
   try {
     for (const throttle of THROTTLES) {
       const phase = cpuTimes();
-      rows.push(...(await body(browser, server, throttle, phase)));
-      stealByPhase.push(`${label} ${throttle}×: ${stealSince(phase)} %`);
+      const results = await body(browser, server, throttle);
+      const steal = stealSince(phase);
+      stealByPhase.push(`${label} ${throttle}×: ${steal} %`);
+      for (const row of results) rows.push({ ...row, steal });
     }
   } finally {
     await browser.close();
