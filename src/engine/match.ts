@@ -63,7 +63,8 @@ function matchOne(expected: MatchValue, actual: PropValue | undefined): boolean 
 /** True when every property in `match` matches the signal's properties. */
 export function matchProps(match: Record<string, MatchValue> | undefined, props: Props): boolean {
   if (!match) return true;
-  for (const key in match) {
+  // Own keys only: a page that adds an enumerable property to Object.prototype must not add a condition.
+  for (const key of Object.keys(match)) {
     if (!matchOne(match[key]!, Object.prototype.hasOwnProperty.call(props, key) ? props[key] : undefined)) return false;
   }
   return true;

@@ -237,6 +237,30 @@ describe('script-tag boot', () => {
     }
   });
 
+  it.each([
+    ['throws', () => { throw new Error('the page broke its timers'); }],
+    ['does nothing', () => 0],
+  ])('settles getState() and flush() on a page whose setTimeout %s', async (_, brokenTimer) => {
+    const realTimeout = globalThis.setTimeout;
+    /** Fails the test instead of hanging when a promise never settles (on the real timer). */
+    const settled = <T>(promise: Promise<T>): Promise<T> =>
+      Promise.race([promise, new Promise<T>((_, reject) => realTimeout(() => reject(new Error('never settled')), 3000))]);
+    const stub = installStub();
+    stub('init', { allowAutomation: true });
+    stub('track', 'view_item');
+    vi.stubGlobal('setTimeout', brokenTimer);
+    try {
+      const api = await evaluate();
+      const state = await settled(api.getState());
+      expect(state.signals.view_item).toBe(1);
+      await expect(settled(api.flush())).resolves.toBeUndefined();
+      api.track('add_to_cart');
+      expect((await settled(api.getState())).signals.add_to_cart).toBe(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('works without a stub', async () => {
     const api = await boot();
     expect(typeof api.getState).toBe('function');

@@ -50,6 +50,16 @@ describe('glob matching', () => {
     expect(matchProps({ toString: '*' }, {})).toBe(false);
   });
 
+  it('ignores enumerable properties a page added to Object.prototype (old libraries still do)', () => {
+    Object.defineProperty(Object.prototype, 'polluted', { value: 'x', enumerable: true, configurable: true, writable: true });
+    try {
+      expect(matchProps({ path: ['/cart'] }, { path: '/cart' })).toBe(true);
+      expect(matchProps({ n: { gte: 1 } }, { n: 2 })).toBe(true);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+  });
+
   it('matches a list of globs (one combined expression) exactly like any-of over each glob', () => {
     const globs = ['/cart', '**/checkout/**', '/p/*', '/a.b', '/x|y', '(z)', '/c$', '^d'];
     const paths = ['/cart', '/CART', '/en/checkout/step', '/checkout', '/p/1', '/p/1/2', '/a.b', '/aXb', '/x|y', '/x', 'y', '(z)', 'z', '/c$', '^d', '', '/cart\n'];
