@@ -30,6 +30,8 @@ export interface Options {
   /** Score visitors under automation (webdriver, headless browsers): for tests and staging. */
   allowAutomation?: boolean | string;
   captureEmail?: boolean | string;
+  /** Keep the terms of on-site searches in `search` signals (`data-capture-search`); default: count only. */
+  captureSearch?: boolean | string;
   /** Days without a visit after which the visitor record is deleted (default 180). */
   retentionDays?: number | string;
   /** Honour Global Privacy Control and Do Not Track (default true). */
@@ -56,6 +58,7 @@ export interface Config {
   debug: boolean;
   allowAutomation: boolean;
   captureEmail: boolean;
+  captureSearch: boolean;
   retentionDays: number;
   respectPrivacySignals: boolean;
   hashChange: boolean;
@@ -93,6 +96,7 @@ const OPTION_NAMES: readonly (keyof Options)[] = [
   'debug',
   'allowAutomation',
   'captureEmail',
+  'captureSearch',
   'retentionDays',
   'respectPrivacySignals',
   'rules',
@@ -303,6 +307,7 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
     debug: false,
     allowAutomation: false,
     captureEmail: false,
+    captureSearch: false,
     retentionDays: 180,
     respectPrivacySignals: true,
     hashChange: false,
@@ -365,6 +370,7 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   booleanOption('debug', (value) => (config.debug = value));
   booleanOption('allowAutomation', (value) => (config.allowAutomation = value));
   booleanOption('captureEmail', (value) => (config.captureEmail = value));
+  booleanOption('captureSearch', (value) => (config.captureSearch = value));
   booleanOption('respectPrivacySignals', (value) => (config.respectPrivacySignals = value));
   booleanOption('hashChange', (value) => (config.hashChange = value));
 

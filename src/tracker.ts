@@ -4,7 +4,8 @@ import { parseConfig, type Config, type ConfigProblem, type Options } from './co
 import { getOwn, newRecord, parseRecord, MAX_TRAITS, type VisitorRecord } from './engine/record';
 import { applySignals, DAY_MS, scoreAt, toVisitorState, type Crossing, type RuleHit } from './engine/score';
 import { followConsent, hasConsentPlatform } from './privacy/consent';
-import { clearJournal, forgetJournal, takeJournal, writeJournal } from './store/journal';
+import { readStoreError } from './capture/page';
+import { clearJournal, forgetJournal, takeJournal, takeProvisional, writeJournal, writeProvisional } from './store/journal';
 import { createDelivery, type Delivery } from './transport/delivery';
 import { addToOutbox } from './transport/outbox';
 import { DEFAULT_RETRY } from './transport/retry';
@@ -106,6 +107,13 @@ const WRITE_INTERVAL_MS = 250;
  * Leaving the page before then journals the signals; flush() and getState() do not wait.
  */
 const FIRST_WRITE_MS = 1000;
+/**
+ * A cart add posted with a navigation is provisional: the page it leads to says whether the store
+ * refused it. That page decides this long after its load (Magento renders its messages late); a
+ * page that was not left decides this long after the add.
+ */
+const PROVISIONAL_MS = 1000;
+const PROVISIONAL_STAY_MS = 10_000;
 
 function readOptOut(): boolean {
   try {
@@ -208,6 +216,27 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       __DEBUG__ && log(`replaying ${replay.length} signal(s) journaled by a page that was left`);
       pendingSignals.unshift(...replay);
     }
+    const handed = takeProvisional();
+    if (handed.length) {
+      provisional.push(...handed);
+      // Decided once this page has rendered what the store says (its load, then a moment).
+      const decideSoon = guard(() => void setTimeout(guard(decideProvisional), PROVISIONAL_MS));
+      if (document.readyState === 'complete') decideSoon();
+      else window.addEventListener('load', decideSoon, { once: true, passive: true });
+    }
+  }
+  /**
+   * Cart adds this page could not confirm (see PROVISIONAL_MS): committed unless this page shows the
+   * store's error notice.
+   */
+  let provisional: Signal[] = [];
+  function decideProvisional(): void {
+    if (!provisional.length) return;
+    const refused = readStoreError();
+    __DEBUG__ && log(`${provisional.length} cart add(s) posted by the last page ${refused ? 'refused by the store: not counted' : 'accepted'}`);
+    if (!refused) pendingSignals.push(...provisional);
+    provisional = [];
+    if (!refused) schedule();
   }
   const canSend = (): boolean => !!config.endpoint && canPersist() && !automation;
   const random = deps.random ?? Math.random;
@@ -428,9 +457,15 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     scheduled ??= setTimeout(guard(() => flush(false)), Math.max(WRITE_DELAY_MS, lastWrite + WRITE_INTERVAL_MS - monotonic()));
   };
 
-  const record = (name: string, props: Props): void => {
+  const record = (name: string, props: Props, navigating?: boolean): void => {
     if (destroyed || automation || optedOut) return;
     const signal: Signal = { name, props, time: now(), id: pageId + (sequence++).toString(36) };
+    if (navigating === true && canPersist()) {
+      // The next page tells whether the store took it; if this page stays, it tells.
+      provisional.push(signal);
+      setTimeout(guard(decideProvisional), PROVISIONAL_STAY_MS);
+      return;
+    }
     pendingSignals.push(signal);
     if (!canPersist() && memorySignals.length < MAX_MEMORY_SIGNALS) memorySignals.push(signal);
     schedule();
@@ -452,6 +487,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
           emit: guard(record),
           hashChange: config.hashChange,
           onEmail: config.captureEmail ? (email) => addTraits({ email }) : undefined,
+          captureSearch: config.captureSearch,
           guard,
           defer: (step) => void steps.push(step),
         });
@@ -472,6 +508,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   /** Hidden or leaving: journal what is not committed yet (synchronously), then write it. */
   const persistNow = (): void => {
     startStorage();
+    if (canPersist()) writeProvisional(provisional);
     if (canPersist() && (inFlight.length || pendingSignals.length)) {
       writeJournal([...inFlight, ...pendingSignals]);
       journaled = true;
@@ -483,6 +520,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       persistNow();
       if (canSend()) delivery?.leave();
     } else {
+      // Still here: this page keeps its provisional adds (and decides them itself).
+      if (canPersist()) writeProvisional([]);
       void refresh().then(() => deliver());
     }
   });
@@ -495,6 +534,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   });
   const onPageShow = guard((event: PageTransitionEvent) => {
     if (!event.persisted) return;
+    // Restored from the back/forward cache: the page that followed decided this page's provisional adds.
+    provisional = [];
     // Restored from the back/forward cache: other tabs may have moved on.
     openChannel();
     void refresh().then(() => deliver());
@@ -511,6 +552,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     pendingSignals = [];
     pendingTraits = {};
     memorySignals = [];
+    provisional = [];
     clearJournal();
     await chain;
     await store.clear();

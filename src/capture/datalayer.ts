@@ -16,6 +16,12 @@ const EVENTS: Record<string, string> = {
   'eec.checkout': 'begin_checkout',
   purchase: 'purchase',
   'eec.purchase': 'purchase',
+  remove_from_cart: 'remove_from_cart',
+  removeFromCart: 'remove_from_cart',
+  'eec.removeFromCart': 'remove_from_cart',
+  view_cart: 'view_cart',
+  view_item_list: 'view_item_list',
+  search: 'search',
   add_to_wishlist: 'add_to_wishlist',
   sign_up: 'sign_up',
   generate_lead: 'generate_lead',
@@ -30,7 +36,7 @@ function itemProps(ecommerce: Entry | undefined): Props {
   if (!ecommerce || typeof ecommerce !== 'object') return props;
   let item = (Array.isArray(ecommerce.items) ? ecommerce.items[0] : undefined) as Entry | undefined;
   if (!item) {
-    for (const action of ['add', 'detail', 'checkout', 'purchase']) {
+    for (const action of ['add', 'remove', 'detail', 'checkout', 'purchase']) {
       const products = (ecommerce[action] as Entry | undefined)?.products;
       if (Array.isArray(products)) item = products[0] as Entry;
     }
@@ -41,7 +47,9 @@ function itemProps(ecommerce: Entry | undefined): Props {
   const price = toNumber(item?.price);
   const currency = toText(ecommerce.currency ?? ecommerce.currencyCode);
   const value = toNumber(ecommerce.value);
+  const list = toText(ecommerce.item_list_name ?? item?.item_list_name);
   if (id) props.item_id = id;
+  if (list) props.list = list;
   if (variant) props.variant = variant;
   if (quantity !== undefined) props.quantity = quantity;
   if (price !== undefined) props.price = price;
@@ -57,12 +65,17 @@ function itemProps(ecommerce: Entry | undefined): Props {
 export function parseDataLayerEntry(entry: unknown): { signal: string; props: Props } | null {
   if (!entry || typeof entry !== 'object') return null;
   const list = entry as ArrayLike<unknown> & Entry;
-  if (typeof list.length === 'number' && list[0] === 'event' && typeof list[1] === 'string') {
-    const signal = EVENTS[list[1]];
-    return signal ? { signal, props: itemProps(list[2] as Entry) } : null;
-  }
-  const signal = typeof list.event === 'string' ? EVENTS[list.event] : undefined;
-  return signal ? { signal, props: itemProps(list.ecommerce as Entry) } : null;
+  const gtag = typeof list.length === 'number' && list[0] === 'event';
+  const name = gtag ? list[1] : list.event;
+  const signal = typeof name === 'string' && Object.prototype.hasOwnProperty.call(EVENTS, name) ? EVENTS[name] : undefined;
+  if (!signal) return null;
+  // gtag puts the parameters in its third argument; GTM pushes `ecommerce` (and `search_term` beside it).
+  const params = (gtag ? list[2] : list.ecommerce) as Entry | undefined;
+  const props = itemProps(params);
+  const term = toText((params as Entry | undefined)?.search_term ?? list.search_term);
+  // Terms leave capture only with data-capture-search (capture/index.ts drops them otherwise).
+  if (signal === 'search' && term) props.term = term;
+  return { signal, props };
 }
 
 /**

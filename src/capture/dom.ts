@@ -1,7 +1,8 @@
 import { guard } from '../util/guard';
 /** Small DOM readers shared by the detectors. Read-only: nothing here changes the page. */
 
-const CONTROL = 'button,a[href],input[type=submit],input[type=button],input[type=image],[role=button],[role=link]';
+const CONTROL =
+  'button,a[href],input[type=submit],input[type=button],input[type=image],[role=button],[role=link],shopify-buy-it-now-button,shopify-accelerated-checkout,shopify-accelerated-checkout-cart';
 
 /** The interactive control an event started on, if any. */
 export function closestControl(target: EventTarget | null): HTMLElement | null {

@@ -11,10 +11,12 @@ import { onCartRequests, onPlatformEvents } from './platforms';
 
 export interface CaptureOptions {
   /** Receives every captured signal (already de-duplicated). */
-  emit: (name: string, props: Props) => void;
+  emit: (name: string, props: Props, navigating?: boolean) => void;
   hashChange: boolean;
   /** `data-capture-email`: receives emails of submitted newsletter/contact/sign-up forms. */
   onEmail?: (email: string) => void;
+  /** `data-capture-search`: keep search terms; otherwise a search is only counted. */
+  captureSearch: boolean;
   /** The tracker's guard: every listener and callback of ours runs behind it. */
   guard: Guard;
   /**
@@ -48,7 +50,11 @@ export function installCapture(options: CaptureOptions): Capture {
     timers.add(timer);
   };
   const merger = createActionMerger({
-    emit: options.emit,
+    // The one place search terms leave capture: only when the site opted in.
+    emit: (name, props, navigating) => {
+      if (name === 'search' && !options.captureSearch) delete props.term;
+      options.emit(name, props, navigating);
+    },
     now: Date.now,
     setTimer: (callback, ms) => setTimeout(guard(callback), ms),
     clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
@@ -65,13 +71,17 @@ export function installCapture(options: CaptureOptions): Capture {
   let dataLayer: ReturnType<typeof onDataLayer> | undefined;
   let platforms: ReturnType<typeof onPlatformEvents> | undefined;
   let checkedAt = -Infinity;
-  /** Late globals (jQuery, prestashop, a replaced dataLayer): looked for at most once a second. */
+  /**
+   * Late globals: jQuery and prestashop on every interaction (two property reads; the click that
+   * adds may be the first moment they exist, and only their events confirm some adds), a replaced
+   * dataLayer at most once a second (it reads the whole array).
+   */
   const recheck = (): void => {
+    platforms?.hook();
     const time = Date.now();
     if (time - checkedAt < 1000) return;
     checkedAt = time;
     dataLayer?.check();
-    platforms?.hook();
   };
   const recheckNow = (): void => {
     checkedAt = -Infinity;

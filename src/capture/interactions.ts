@@ -1,6 +1,7 @@
 import { guard } from '../util/guard';
 import type { Props } from '../types';
 import { closestControl, controlText, declaredProps, fieldValue, isDisabled, linkUrl, listen, toNumber } from './dom';
+import { CART_PATH } from './page';
 import type { ActionMerger, Trace } from './merge';
 
 /** English plus the most common storefront locales; wording the plain-store fallback accepts as a cart add. */
@@ -20,7 +21,19 @@ const CART_CONTROL =
   '.ajax_add_to_cart,a.add_to_cart_button,[data-button-action="add-to-cart"],[data-button-type="add-cart"],a[href*="cart.php?action=add"],a[href*="add-to-cart="]';
 /** Look like cart buttons but open a product page or a picker. */
 const NOT_CART_CONTROL = '.product_type_variable,.product_type_grouped,.product_type_external,[name=plus],[name=minus]';
-const CHECKOUT_CONTROL = '[name=checkout],.checkout-button,[data-role=proceed-to-checkout],a[href*="/checkout"]';
+/**
+ * Checkout starts, including Shopify's dynamic checkout: "Buy it now" (`.shopify-payment-button`) and
+ * the accelerated checkout buttons (custom elements whose clicks come from their shadow roots; the
+ * wallets drawn in cross-origin frames cannot be seen).
+ */
+const CHECKOUT_CONTROL =
+  '[name=checkout],.checkout-button,[data-role=proceed-to-checkout],a[href*="/checkout"],.shopify-payment-button__button,shopify-buy-it-now-button,shopify-accelerated-checkout,shopify-accelerated-checkout-cart';
+/**
+ * Cart line removals: Shopify Dawn (`cart-remove-button`, whose link is `/cart/change?…quantity=0`),
+ * WooCommerce cart and mini cart, BigCommerce Cornerstone, Magento cart and mini cart, PrestaShop classic.
+ */
+const REMOVE_CONTROL =
+  'cart-remove-button *,a[href*="/cart/change"][href*="quantity=0"],.remove_from_cart_button,a.remove[href*="remove_item="],.cart-remove,.action-delete,.minicart-items .action.delete,[data-link-action=delete-from-cart]';
 // Spelled out instead of the `i` attribute flag, which some engines (and happy-dom) reject.
 const WISHLIST_CONTROL = '.add_to_wishlist,[data-action="add-to-wishlist"],[class*=wishlist],[class*=Wishlist]';
 
@@ -140,6 +153,9 @@ export function onInteractions(options: InteractionOptions): () => void {
       const extension = (url?.pathname.match(/\.(\w+)$/)?.[1] ?? '').toLowerCase();
       return merger.observe({ signal: 'file_download', props: { path: url?.pathname ?? '', ext: extension }, kind: 'done' });
     }
+    if (control.matches(REMOVE_CONTROL)) {
+      return observe(event, { signal: 'remove_from_cart', props: controlProps(control), kind: 'intent', trusted: true }, leaves(control));
+    }
     // Submit buttons of a form are handled on submit, which fires only if the form is valid.
     const form = (control as HTMLButtonElement).form;
     if (form && (control as HTMLButtonElement).type === 'submit') return;
@@ -148,6 +164,11 @@ export function onInteractions(options: InteractionOptions): () => void {
       return observe(event, { signal: 'add_to_wishlist', props: controlProps(control), kind: 'intent', trusted: true }, leaves(control));
     }
     if (control.matches(CART_CONTROL)) return observe(event, cartTrace(controlProps(control), true), leaves(control));
+    // A cart link the page handles itself opens a cart drawer: the visitor looked at the cart. (One
+    // that navigates leads to the cart page, which counts itself.)
+    if (url && CART_PATH.test(url.pathname)) {
+      return void setTimeout(guard(() => event.defaultPrevented && merger.observe({ signal: 'view_cart', props: {}, kind: 'confirm' })), 0);
+    }
     if (control.matches(CHECKOUT_CONTROL) || CHECKOUT_TEXT.test(text)) {
       return observe(event, { signal: 'begin_checkout', props: {}, kind: 'intent', trusted: true }, leaves(control));
     }

@@ -2,14 +2,19 @@ import type { Props } from '../types';
 
 /**
  * How a trace of a user action relates to its outcome:
- * - `intent`: the visitor started it (clicked an add button, submitted an AJAX form); wait for the outcome;
+ * - `intent`: the visitor started it (clicked an add button, submitted an AJAX form); wait for the outcome.
+ *   An intent after the previous action of the same item completed is a new action (a second add);
  * - `confirm`: it succeeded (2xx cart response, platform event, dataLayer push, declarative markup);
  * - `fail`: it failed (4xx, e.g. sold out): a pending intent is dropped;
- * - `done`: it cannot fail from here on (a form post or link that navigates away): emit now;
+ * - `done`: the page is navigating to the outcome (a form post or link): emit now, provisional for
+ *   cart adds (the next page may show the store's error notice);
+ * - `await`: the request answered, but this endpoint reports failure in its body (WooCommerce answers
+ *   a refused add with 200): only the platform's own success event confirms, or the next page if
+ *   the store navigates there;
  * - `support`: weak evidence of success (some same-origin request answered 2xx): confirms a pending
  *   intent, never creates an action by itself.
  */
-export type TraceKind = 'intent' | 'confirm' | 'fail' | 'done' | 'support';
+export type TraceKind = 'intent' | 'confirm' | 'fail' | 'done' | 'await' | 'support';
 
 export interface Trace {
   signal: string;
@@ -23,7 +28,8 @@ export interface Trace {
 }
 
 export interface MergerOptions {
-  emit: (signal: string, props: Props) => void;
+  /** `provisional`: a cart add whose outcome is the next page's to tell (see `done`). */
+  emit: (signal: string, props: Props, provisional: boolean) => void;
   now: () => number;
   setTimer: (callback: () => void, ms: number) => unknown;
   clearTimer: (timer: unknown) => void;
@@ -43,9 +49,14 @@ interface Action {
   signal: string;
   props: Props;
   trusted: boolean;
+  /** Answered by a body-reporting endpoint: only a platform event or the next page decides. */
+  awaiting: boolean;
   emittedAt?: number;
   timer?: unknown;
 }
+
+/** Adds are the action a store refuses visibly (sold out, options missing): see `done`. */
+const PROVISIONAL_SIGNAL = 'add_to_cart';
 
 /** Both known and different. */
 const differ = (a: unknown, b: unknown): boolean => a !== undefined && b !== undefined && a !== b;
@@ -65,11 +76,11 @@ const sameItem = (a: Props, b: Props): boolean => !differ(a.item_id, b.item_id) 
 export function createActionMerger(options: MergerOptions) {
   let actions: Action[] = [];
 
-  const fire = (action: Action): void => {
+  const fire = (action: Action, navigating = false): void => {
     if (action.emittedAt !== undefined) return;
     options.clearTimer(action.timer);
     action.emittedAt = options.now();
-    options.emit(action.signal, { ...action.props });
+    options.emit(action.signal, { ...action.props }, navigating && action.signal === PROVISIONAL_SIGNAL);
   };
 
   const expired = (action: Action, time: number): boolean => action.emittedAt !== undefined && time - action.emittedAt > ABSORB_MS;
@@ -108,17 +119,22 @@ export function createActionMerger(options: MergerOptions) {
         return;
       }
       if (pending) {
-        if (trace.kind !== 'intent') fire(pending);
-        else pending.trusted ||= trace.trusted === true;
+        if (trace.kind === 'await') {
+          pending.trusted = false;
+          pending.awaiting = true;
+        } else if (trace.kind === 'intent') pending.trusted ||= trace.trusted === true;
+        else if (trace.kind !== 'support' || !pending.awaiting) fire(pending, trace.kind === 'done');
         return;
       }
-      if (trace.kind === 'support') return;
-      if (emitted) {
+      if (trace.kind === 'support' || trace.kind === 'await') return;
+      // A new click or submit after the last one completed is a new action (a second add a second
+      // later), never a trace of the finished one.
+      if (emitted && trace.kind !== 'intent') {
         Object.assign(emitted.props, { ...trace.props, ...emitted.props });
         return;
       }
       // Every field set from the start: one object shape keeps the per-click scan fast.
-      const action: Action = { signal: trace.signal, props: { ...trace.props }, trusted: trace.trusted === true, emittedAt: undefined, timer: undefined };
+      const action: Action = { signal: trace.signal, props: { ...trace.props }, trusted: trace.trusted === true, awaiting: false, emittedAt: undefined, timer: undefined };
       if (actions.length >= MAX_ACTIONS) evict();
       actions.push(action);
       if (trace.kind === 'intent') {
@@ -127,13 +143,17 @@ export function createActionMerger(options: MergerOptions) {
           else actions = actions.filter((other) => other !== action);
         }, INTENT_TIMEOUT_MS);
       } else {
-        fire(action);
+        fire(action, trace.kind === 'done');
       }
     },
 
-    /** The page is being left: trusted intents are emitted now, before the page goes. */
+    /**
+     * The page is being left: trusted intents, and actions awaiting a body-reported outcome, are
+     * emitted now, before the page goes; a cart add as provisional (the store may be navigating
+     * to its error notice).
+     */
     settle(): void {
-      for (const action of actions) if (action.emittedAt === undefined && action.trusted) fire(action);
+      for (const action of actions) if (action.emittedAt === undefined && (action.trusted || action.awaiting)) fire(action, true);
     },
 
     /** Drops pending intents and timers (destroy). */

@@ -82,13 +82,64 @@ export function readAdClick(url: URL): Props | null {
 const THANK_YOU = /\/(checkouts?\/[^/]+\/thank[_-]you|thank[_-]you|order-received|checkout\/onepage\/success|order-confirmation|checkout\/order-confirmation)(\/|$)/i;
 
 /**
- * What a page view says by itself: a product page (`view_item`), an ad landing (`ad_click`), an order
- * confirmation (`purchase`). Called on load and after each SPA navigation.
+ * Cart pages: Shopify and PrestaShop `/cart`, WooCommerce `/cart/`, Magento `/checkout/cart/`,
+ * BigCommerce `/cart.php`, and `/basket` or `/bag` elsewhere (locale prefixes allowed).
+ */
+export const CART_PATH = /\/(cart|basket|bag)(\.php)?\/?$/i;
+/** Body markers of cart pages where the path says nothing: WooCommerce, PrestaShop (`controller=cart`). */
+const CART_PAGE = 'body.woocommerce-cart,body#cart';
+/**
+ * Product list pages: body markers of WooCommerce (category, shop), Magento, PrestaShop; Shopify's
+ * `/collections/<handle>` is read from the path.
+ */
+const LIST_PAGE = 'body.tax-product_cat,body.post-type-archive-product,body.catalog-category-view,body#category';
+const COLLECTION_PATH = /\/collections\/([^/]+)\/?$/;
+/** Search result pages: `q` (Shopify, Magento) on a search path, `s` (WordPress), `search_query` (PrestaShop, BigCommerce). */
+function readSearch(url: URL): string | null {
+  const params = url.searchParams;
+  return (/search/i.test(url.pathname) ? params.get('q') : null) ?? params.get('s') ?? params.get('search_query');
+}
+
+/**
+ * What a page view says by itself: a product page (`view_item`), a cart page (`view_cart`), a
+ * product list (`view_item_list`, with its name), search results (`search`; the term is dropped
+ * unless the site opts in), an ad landing (`ad_click`), an order confirmation (`purchase`). Called
+ * on load and after each SPA navigation.
  */
 export function observePage(merger: ActionMerger, url: URL): void {
   const product = readProduct();
   if (product) merger.observe({ signal: 'view_item', props: product, kind: 'confirm' });
+  if (CART_PATH.test(url.pathname) || document.querySelector(CART_PAGE)) merger.observe({ signal: 'view_cart', props: {}, kind: 'confirm' });
+  const term = readSearch(url);
+  if (term !== null) merger.observe({ signal: 'search', props: { term: term.slice(0, 100) }, kind: 'confirm' });
+  else if (!product) {
+    const collection = url.pathname.match(COLLECTION_PATH)?.[1];
+    const list = collection ?? (document.querySelector(LIST_PAGE) ? toText(document.querySelector('h1')?.textContent?.trim()) : undefined);
+    if (list) merger.observe({ signal: 'view_item_list', props: { list }, kind: 'confirm' });
+  }
   const ad = readAdClick(url);
   if (ad) merger.observe({ signal: 'ad_click', props: ad, kind: 'confirm' });
   if (THANK_YOU.test(url.pathname)) merger.observe({ signal: 'purchase', props: {}, kind: 'confirm' });
+}
+
+/**
+ * The error notices a store shows when it refuses an add that was posted with a navigation:
+ * WooCommerce classic and Blocks, Magento, PrestaShop classic, BigCommerce Cornerstone.
+ */
+const STORE_ERROR = '.woocommerce-error,.wc-block-components-notice-banner.is-error,.message-error,#notifications .alert-danger,.alertBox--error';
+
+/**
+ * Whether this page reports that the store refused the visitor's last cart add. Shopify renders a
+ * refused classic post at `/cart/add` itself (an accepted one redirects to `/cart`); Magento queues
+ * its messages in the `mage-messages` cookie and renders them later, so the cookie is read too
+ * (read only, for this one test).
+ */
+export function readStoreError(): boolean {
+  let cookie = '';
+  try {
+    cookie = document.cookie;
+  } catch {
+    // Sandboxed documents throw on cookie access.
+  }
+  return /\/cart\/add(\.js)?\/?$/.test(location.pathname) || !!document.querySelector(STORE_ERROR) || /(^|;\s*)mage-messages=[^;]*%22error%22/i.test(cookie);
 }

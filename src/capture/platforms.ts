@@ -4,11 +4,16 @@ import { listen, toText } from './dom';
 import type { ActionMerger } from './merge';
 
 /**
- * Cart-add endpoints by platform (storefronts.md): Shopify `/cart/add(.js)` (locale-prefixed too),
- * WooCommerce `?wc-ajax=add_to_cart` and the Store API `cart/add-item`, Magento
- * `/checkout/cart/add`, BigCommerce `/remote/v1/cart/add`.
+ * Cart-add endpoints whose status tells the outcome (storefronts.md): Shopify `/cart/add(.js)`
+ * (locale-prefixed too, 422 when sold out) and WooCommerce's Store API `cart/add-item`.
  */
-const CART_ADD_URL = /\/cart\/add(\.js)?\/?([?#]|$)|[?&]wc-ajax=add_to_cart\b|\/wc\/store(\/v1)?\/cart\/add-item|\/checkout\/cart\/add\b|\/remote\/v1\/cart\/add\b/;
+const CART_ADD_URL = /\/cart\/add(\.js)?\/?([?#]|$)|\/wc\/store(\/v1)?\/cart\/add-item/;
+/**
+ * Cart-add endpoints that answer a refused add with 200 and say so in the body: WooCommerce
+ * `?wc-ajax=add_to_cart` (`{error, product_url}`), Magento `/checkout/cart/add` (`{backUrl}`),
+ * BigCommerce `/remote/v1/cart/add` (`{data: {error}}`). Their 2xx proves nothing.
+ */
+const BODY_OUTCOME_URL = /[?&]wc-ajax=add_to_cart\b|\/checkout\/cart\/add\b|\/remote\/v1\/cart\/add\b/;
 
 type PerformanceEntryWithStatus = PerformanceResourceTiming & { responseStatus?: number };
 
@@ -24,8 +29,13 @@ export function onCartRequests(merger: ActionMerger): () => void {
     for (const entry of list.getEntries() as PerformanceEntryWithStatus[]) {
       if (entry.initiatorType !== 'fetch' && entry.initiatorType !== 'xmlhttprequest') continue;
       const status = entry.responseStatus ?? 0;
-      if (CART_ADD_URL.test(entry.name)) {
+      if (BODY_OUTCOME_URL.test(entry.name)) {
+        merger.observe({ signal: 'add_to_cart', props: {}, kind: status >= 400 ? 'fail' : 'await' });
+      } else if (CART_ADD_URL.test(entry.name)) {
         merger.observe({ signal: 'add_to_cart', props: {}, kind: status >= 400 ? 'fail' : 'confirm' });
+      } else if (/\/cart\/change(\.js)?\/?([?#]|$)/.test(entry.name)) {
+        // Shopify's line change (quantity 0 removes): it confirms a removal just clicked, nothing more.
+        merger.observe({ signal: 'remove_from_cart', props: {}, kind: status >= 400 ? 'fail' : 'support' });
       } else if (status < 400 && entry.name.startsWith(location.origin)) {
         // A plain store's own cart request: it confirms an add button just clicked, nothing more.
         merger.observe({ signal: 'add_to_cart', props: {}, kind: 'support' });
@@ -56,12 +66,15 @@ export function onPlatformEvents(merger: ActionMerger, guard: Guard): {
   /** Looks again for late globals (jQuery, prestashop); cheap, idempotent. */
   hook: () => void;
 } {
-  const confirm = (props: Props): void => merger.observe({ signal: 'add_to_cart', props, kind: 'confirm' });
+  const confirm = (props: Props, signal = 'add_to_cart'): void => merger.observe({ signal, props, kind: 'confirm' });
+  const removed = guard(() => confirm({}, 'remove_from_cart'));
   const stops: (() => void)[] = [
     listen(document, 'wc-blocks_added_to_cart', () => confirm({})),
     listen(document, 'shopify:cart:lines-update', (event) => {
       const detail = (event as CustomEvent).detail as { action?: string } | undefined;
-      if (((event as unknown as { action?: string }).action ?? detail?.action) === 'add') confirm({});
+      const action = (event as unknown as { action?: string }).action ?? detail?.action;
+      if (action === 'add') confirm({});
+      else if (action === 'remove') removed();
     }),
   ];
   const win = window as unknown as { jQuery?: JQueryLike; $?: JQueryLike; prestashop?: PrestaShopLike };
@@ -74,10 +87,14 @@ export function onPlatformEvents(merger: ActionMerger, guard: Guard): {
     confirm(item ? { item_id: item } : {});
   });
   const onMagento = guard((...args: unknown[]) => {
-    const data = args[1] as { sku?: unknown; productIds?: unknown[] } | undefined;
+    const data = args[1] as { sku?: unknown; productIds?: unknown[]; response?: { backUrl?: unknown } } | undefined;
     const item = toText(data?.productIds?.[0]) ?? toText(data?.sku);
-    confirm(item ? { item_id: item } : {});
+    // Magento fires this for refused adds too, with `backUrl` to the page that shows the error (and
+    // for accepted ones when the store sends shoppers to the cart): the next page tells which.
+    merger.observe({ signal: 'add_to_cart', props: item ? { item_id: item } : {}, kind: data?.response?.backUrl ? 'await' : 'confirm' });
   });
+  // BigCommerce Cornerstone announces an accepted add by updating the cart counter (jQuery, on body).
+  const onBigCommerce = guard(() => confirm({}));
 
   const hook = (): void => {
     const jquery = [win.jQuery, win.$].find((candidate) => typeof candidate === 'function' && typeof candidate.fn?.jquery === 'string');
@@ -85,9 +102,14 @@ export function onPlatformEvents(merger: ActionMerger, guard: Guard): {
       jqueryHooked = jquery;
       jquery(document).on('added_to_cart', onWoo);
       jquery(document).on('ajax:addToCart', onMagento);
+      jquery(document).on('cart-quantity-update', onBigCommerce);
+      // WooCommerce (cart fragments) and Magento (mini cart) announce a removed line.
+      jquery(document).on('removed_from_cart ajax:removeFromCart', removed);
       stops.push(() => {
+        jquery(document).off('removed_from_cart ajax:removeFromCart', removed);
         jquery(document).off('added_to_cart', onWoo);
         jquery(document).off('ajax:addToCart', onMagento);
+        jquery(document).off('cart-quantity-update', onBigCommerce);
       });
     }
     const prestashop = win.prestashop;
@@ -97,6 +119,7 @@ export function onPlatformEvents(merger: ActionMerger, guard: Guard): {
         'updateCart',
         guard((event: unknown) => {
           const reason = (event as { reason?: { linkAction?: string; idProduct?: unknown; idProductAttribute?: unknown } })?.reason;
+          if (reason?.linkAction === 'delete-from-cart') return removed();
           if (reason?.linkAction !== 'add-to-cart') return;
           const props: Props = {};
           const item = toText(reason.idProduct);

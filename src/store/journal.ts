@@ -12,10 +12,18 @@ import { toProps, toSignalName } from '../util/sanitize';
 export const JOURNAL_KEY = 'leadscore:journal';
 const MAX_ENTRIES = 50;
 
-function read(): Signal[] {
+/**
+ * Cart adds whose outcome the next page in this tab tells (a form post the store may answer with its
+ * error notice). Per tab, hence sessionStorage: another tab's page says nothing about this post.
+ */
+export const PROVISIONAL_KEY = 'leadscore:provisional';
+
+type StorageName = 'localStorage' | 'sessionStorage';
+
+function read(key = JOURNAL_KEY, area: StorageName = 'localStorage'): Signal[] {
   let raw: string | null = null;
   try {
-    raw = localStorage.getItem(JOURNAL_KEY);
+    raw = window[area].getItem(key);
   } catch {
     return [];
   }
@@ -37,10 +45,10 @@ function read(): Signal[] {
   return signals;
 }
 
-function write(signals: Signal[]): void {
+function write(signals: Signal[], key = JOURNAL_KEY, area: StorageName = 'localStorage'): void {
   try {
-    if (signals.length) localStorage.setItem(JOURNAL_KEY, toJson(signals.slice(-MAX_ENTRIES)));
-    else localStorage.removeItem(JOURNAL_KEY);
+    if (signals.length) window[area].setItem(key, toJson(signals.slice(-MAX_ENTRIES)));
+    else window[area].removeItem(key);
   } catch {
     // Full or blocked storage: the IndexedDB write started at the same time is all we have.
   }
@@ -67,5 +75,18 @@ export function forgetJournal(ids: ReadonlySet<string>): void {
   if (signals.length) write(signals.filter((signal) => !ids.has(signal.id!)));
 }
 
-/** Deletes the journal (opt-out, reset, consent revoked). */
-export const clearJournal = (): void => write([]);
+/** Deletes the journal and this tab's provisional adds (opt-out, reset, consent revoked). */
+export const clearJournal = (): void => {
+  write([]);
+  write([], PROVISIONAL_KEY, 'sessionStorage');
+};
+
+/** Replaces this tab's provisional adds with `signals` (the page is hidden or left). Synchronous. */
+export const writeProvisional = (signals: readonly Signal[]): void => write([...signals], PROVISIONAL_KEY, 'sessionStorage');
+
+/** Removes and returns the provisional adds a previous page of this tab left, validated. */
+export function takeProvisional(): Signal[] {
+  const signals = read(PROVISIONAL_KEY, 'sessionStorage');
+  if (signals.length) write([], PROVISIONAL_KEY, 'sessionStorage');
+  return signals;
+}

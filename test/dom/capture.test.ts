@@ -30,12 +30,55 @@ function submit(selector: string, { prevent = false, submitter }: { prevent?: bo
   form.dispatchEvent(new SubmitEvent('submit', init));
 }
 
+/**
+ * The page is left and the next page of this tab (at `path`, showing `html`) loads a new tracker,
+ * which decides the provisional cart adds once it has rendered. Returns that page's signals.
+ */
+async function nextPage(html: string, path = '/'): Promise<Record<string, number>> {
+  window.dispatchEvent(new PageTransitionEvent('pagehide'));
+  tracker!.destroy();
+  history.replaceState(null, '', path);
+  document.body.innerHTML = html;
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  tracker = createTracker({ allowAutomation: true });
+  await tracker.flush();
+  await vi.advanceTimersByTimeAsync(2000);
+  return signals();
+}
+
+/**
+ * Resource Timing as a browser reports it (happy-dom has none): `performanceEntry(path, status)`
+ * delivers one fetch entry to the page's observers. Call before setup().
+ */
+const observers = new Set<(list: { getEntries(): unknown[] }) => void>();
+function fakeResourceTiming(): void {
+  vi.stubGlobal(
+    'PerformanceObserver',
+    class {
+      static supportedEntryTypes = ['resource'];
+      constructor(private callback: (list: { getEntries(): unknown[] }) => void) {}
+      observe(): void {
+        observers.add(this.callback);
+      }
+      disconnect(): void {
+        observers.delete(this.callback);
+      }
+    },
+  );
+}
+function performanceEntry(path: string, status: number): void {
+  const entry = { name: location.origin + path, initiatorType: 'fetch', responseStatus: status };
+  for (const callback of observers) callback({ getEntries: () => [entry] });
+}
+
 /** A stand-in for the page's jQuery: `.on/.off/.trigger` on document, as jQuery's own event system does. */
 function installJQuery(name = 'jQuery'): (event: string, ...args: unknown[]) => void {
   const handlers = new Map<string, ((...args: unknown[]) => void)[]>();
   const $ = Object.assign(
     () => ({
-      on: (events: string, handler: (...args: unknown[]) => void) => handlers.set(events, [...(handlers.get(events) ?? []), handler]),
+      on: (events: string, handler: (...args: unknown[]) => void) => {
+        for (const name of events.split(' ')) handlers.set(name, [...(handlers.get(name) ?? []), handler]);
+      },
       off: (events: string) => handlers.delete(events),
     }),
     { fn: { jquery: '3.7.1' } },
@@ -56,6 +99,8 @@ afterEach(async () => {
   }
   vi.useRealTimers();
   vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+  observers.clear();
 });
 
 describe('page views', () => {
@@ -145,15 +190,32 @@ describe('page views', () => {
 });
 
 describe('cart adds', () => {
-  it('Shopify: a product form that posts and navigates counts at once', async () => {
-    await setup(`<form method="post" action="/cart/add" data-type="add-to-cart-form"><input type="hidden" name="id" value="4242">
-      <input name="quantity" value="2"><button type="submit" name="add">Add to cart</button></form>`);
-    const events: Record<string, unknown>[] = [];
-    tracker!.on('signal', (event) => event.name === 'add_to_cart' && events.push(event.props));
+  const SHOPIFY_FORM = `<form method="post" action="/cart/add" data-type="add-to-cart-form"><input type="hidden" name="id" value="4242">
+      <input name="quantity" value="2"><button type="submit" name="add">Add to cart</button></form>`;
+  it('Shopify: a product form that posts and navigates is provisional; the cart page it leads to counts it', async () => {
+    await setup(SHOPIFY_FORM);
     submit('form');
     await settle();
+    expect((await signals()).add_to_cart).toBeUndefined();
+    expect(await nextPage('<h1>Your cart</h1>', '/cart')).toMatchObject({ add_to_cart: 1 });
+    expect((await tracker!.getState()).rules.add_to_cart).toBeDefined();
+  });
+
+  it("Shopify: a classic post the store refuses (rendered at /cart/add) is not counted", async () => {
+    await setup(SHOPIFY_FORM);
+    submit('form');
+    await settle();
+    expect((await nextPage('<p>Cart error: sold out</p>', '/cart/add')).add_to_cart).toBeUndefined();
+  });
+
+  it('a provisional add on a page that is not left is decided by that page', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    await setup(SHOPIFY_FORM);
+    submit('form');
+    await vi.advanceTimersByTimeAsync(10);
+    expect((await signals()).add_to_cart).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(10_000);
     expect((await signals()).add_to_cart).toBe(1);
-    expect(events).toEqual([{ variant: '4242', quantity: 2 }]);
   });
 
   it('Shopify: an AJAX add waits for its outcome and is dropped without one from a failed request', async () => {
@@ -177,11 +239,27 @@ describe('cart adds', () => {
     expect((await signals()).add_to_cart).toBe(1);
   });
 
-  it('WooCommerce: a classic single-product form post counts', async () => {
+  it.each([
+    ['counts when the next page confirms it', '<div class="woocommerce-message" role="alert">“Mug” has been added to your cart.</div>', 1],
+    ['is not counted when the next page shows the error notice', '<ul class="woocommerce-error" role="alert"><li>Sorry, “Mug” is out of stock.</li></ul>', undefined],
+    ['is not counted when the next page shows the Blocks error banner', '<div class="wc-block-components-notice-banner is-error">Out of stock</div>', undefined],
+  ])('WooCommerce: a classic single-product form post %s', async (_, next, expected) => {
     await setup(`<form class="cart" method="post" action="/product/mug"><input name="quantity" value="1"><button type="submit" name="add-to-cart" value="15">Add to cart</button></form>`);
     submit('form');
     await settle();
-    expect((await signals()).add_to_cart).toBe(1);
+    expect((await nextPage(next, '/product/mug')).add_to_cart).toBe(expected);
+  });
+
+  it("WooCommerce: an AJAX add the store refuses (200 with an error, then a redirect to the product) is not counted", async () => {
+    const trigger = installJQuery();
+    fakeResourceTiming();
+    await setup(`<a href="?add-to-cart=15" class="button add_to_cart_button ajax_add_to_cart" data-product_id="15">Add to cart</a>`);
+    click('a', true);
+    await settle();
+    // The 200 of ?wc-ajax=add_to_cart, as Resource Timing reports it, proves nothing; no added_to_cart follows.
+    performanceEntry('/?wc-ajax=add_to_cart', 200);
+    void trigger;
+    expect((await nextPage('<ul class="woocommerce-error"><li>Please choose product options.</li></ul>', '/product/variable')).add_to_cart).toBeUndefined();
   });
 
   it("Shopify standard storefront events: shopify:cart:lines-update with action 'add' counts, others do not", async () => {
@@ -207,13 +285,50 @@ describe('cart adds', () => {
     expect((await signals()).add_to_cart).toBe(1);
   });
 
-  it('BigCommerce: an add link that navigates counts', async () => {
+  it('BigCommerce: an add link that navigates counts on the next page', async () => {
     installJQuery('$');
     await setup(`<a href="/cart.php?action=add&product_id=88" data-button-type="add-cart">Add to Cart</a>`);
     click('a');
     await settle();
-    const state = await tracker!.getState();
-    expect(state.signals.add_to_cart).toBe(1);
+    expect((await nextPage('<h1>Your Cart (1 item)</h1>', '/cart.php')).add_to_cart).toBe(1);
+  });
+
+  it.each([
+    ['its error message', () => void (document.body.innerHTML = '<div class="message-error error message">Out of stock</div>'), undefined],
+    ['its mage-messages cookie', () => void (document.cookie = 'mage-messages=' + encodeURIComponent(JSON.stringify([{ type: 'error', text: 'Out of stock' }]))), undefined],
+    ['nothing wrong', () => undefined, 1],
+  ])('Magento: an add answered with backUrl is decided by the page it leads to (%s)', async (_, show, expected) => {
+    await setup(`<form id="product_addtocart_form" action="/checkout/cart/add/product/5/" method="post"><input name="product" value="5"><button type="submit">Add to Cart</button></form>`);
+    const trigger = installJQuery();
+    window.dispatchEvent(new Event('load'));
+    submit('form', { prevent: true });
+    await settle();
+    trigger('ajax:addToCart', { sku: 'MUG-1', productIds: ['5'], response: { backUrl: '/mug.html' } });
+    expect((await signals()).add_to_cart).toBeUndefined();
+    window.dispatchEvent(new PageTransitionEvent('pagehide'));
+    show();
+    try {
+      expect((await nextPage(document.body.innerHTML, '/mug.html')).add_to_cart).toBe(expected);
+    } finally {
+      document.cookie = 'mage-messages=; expires=Thu, 01 Jan 1970 00:00:00 GMT';
+    }
+  });
+
+  it('BigCommerce: an AJAX add counts on the cart counter update, not on its 200 (which may carry an error)', async () => {
+    const trigger = installJQuery('$');
+    fakeResourceTiming();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    await setup(`<form method="post" action="/cart.php" data-cart-item-add><input name="product_id" value="88"><input type="submit" value="Add to Cart"></form>`);
+    window.dispatchEvent(new Event('load'));
+    submit('form', { prevent: true });
+    performanceEntry('/remote/v1/cart/add', 200);
+    await vi.advanceTimersByTimeAsync(INTENT_TIMEOUT_MS + 100);
+    expect((await signals()).add_to_cart).toBeUndefined();
+    submit('form', { prevent: true });
+    performanceEntry('/remote/v1/cart/add', 200);
+    trigger('cart-quantity-update', 1);
+    await vi.advanceTimersByTimeAsync(10);
+    expect((await signals()).add_to_cart).toBe(1);
   });
 
   it('PrestaShop: updateCart with linkAction add-to-cart counts, other cart updates do not', async () => {
@@ -278,11 +393,11 @@ describe('cart adds', () => {
     expect((await signals()).add_to_cart).toBe(1);
   });
 
-  it('plain store: an add-to-cart button counts once a navigation or the page confirms it', async () => {
+  it('plain store: an add-to-cart button counts once a navigation (and the page it leads to) confirms it', async () => {
     await setup(`<form action="/basket" method="post"><button type="submit">Add to basket</button></form>`);
     submit('form', { submitter: 'button' });
     await settle();
-    expect((await signals()).add_to_cart).toBe(1);
+    expect((await nextPage('<h1>Basket</h1>', '/basket')).add_to_cart).toBe(1);
   });
 
   it('plain store: a JavaScript-only button with no confirmation never counts', async () => {
@@ -327,6 +442,19 @@ describe('other signals', () => {
     click('a');
     await settle();
     expect((await signals()).begin_checkout).toBe(1);
+  });
+
+  it.each([
+    ['"Buy it now"', '<form method="post" action="/cart/add"><div class="shopify-payment-button"><button type="button" class="shopify-payment-button__button shopify-payment-button__button--unbranded">Buy it now</button></div></form>', 'button'],
+    ['an accelerated checkout button', '<shopify-accelerated-checkout recommended="shop_pay"></shopify-accelerated-checkout>', 'shopify-accelerated-checkout'],
+  ])("Shopify's dynamic checkout: %s is a begin_checkout, not a cart add", async (_, html, selector) => {
+    await setup(html);
+    // A click inside a shadow root reaches the document with the host as its target (happy-dom does
+    // not retarget, so the host is clicked here; the browser tests click inside the shadow root).
+    document.querySelector(selector)!.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, composed: true }));
+    window.dispatchEvent(new PageTransitionEvent('pagehide')); // the checkout opens
+    expect(await signals()).toMatchObject({ begin_checkout: 1 });
+    expect((await signals()).add_to_cart).toBeUndefined();
   });
 
   it('counts file downloads of documents, without the query', async () => {
@@ -407,6 +535,99 @@ describe('other signals', () => {
     history.replaceState(null, '', '/checkout/order-received/123/');
     await setup();
     expect((await signals()).purchase).toBe(1);
+  });
+});
+
+describe('cart views, removals, lists and searches', () => {
+  it('counts a search results page without its terms', async () => {
+    history.replaceState(null, '', '/search?q=blue+mug&type=product');
+    const props: unknown[] = [];
+    await setup();
+    tracker!.on('signal', (event) => event.name === 'search' && props.push(event.props));
+    (win.dataLayer as unknown[] | undefined) ?? (win.dataLayer = []);
+    (win.dataLayer as unknown[]).push({ event: 'search', search_term: 'red mug' });
+    expect((await signals()).search).toBeGreaterThanOrEqual(1);
+    expect(props.every((p) => JSON.stringify(p) === '{}')).toBe(true);
+  });
+
+  it.each([
+    ['/search?q=blue+mug', 'blue mug'],
+    ['/?s=blue+mug&post_type=product', 'blue mug'],
+    ['/index.php?controller=search&search_query=blue+mug', 'blue mug'],
+  ])('keeps the search terms of %s only with data-capture-search', async (path, term) => {
+    history.replaceState(null, '', path);
+    const props: unknown[] = [];
+    for (const captureSearch of [false, true]) {
+      tracker = createTracker({ allowAutomation: true, captureSearch });
+      tracker.on('signal', (event) => event.name === 'search' && props.push(event.props));
+      expect((await signals()).search).toBe(1);
+      await tracker.reset();
+      tracker.destroy();
+    }
+    tracker = undefined;
+    expect(props).toEqual([{}, { term }]);
+  });
+
+  it.each(['/cart', '/checkout/cart/', '/cart.php'])('counts view_cart on a cart page (%s)', async (path) => {
+    history.replaceState(null, '', path);
+    await setup();
+    expect((await signals()).view_cart).toBe(1);
+  });
+
+  it('counts view_cart when a cart link opens a drawer instead of navigating', async () => {
+    await setup('<a id="icon" href="/cart">Cart (1)</a><a id="page" href="/cart">Go to cart</a>');
+    expect((await signals()).view_cart).toBeUndefined();
+    click('#icon', true); // the theme opens its drawer
+    await settle();
+    click('#page'); // navigates: the cart page will count itself
+    await settle();
+    expect((await signals()).view_cart).toBe(1);
+  });
+
+  it.each([
+    ['a Shopify collection, named by its handle', '/collections/mugs', '', 'mugs'],
+    ['a WooCommerce category, named by its heading', '/product-category/mugs/', '<h1>Mugs &amp; cups</h1>', 'Mugs & cups'],
+  ])('counts view_item_list on %s', async (_, path, html, list) => {
+    history.replaceState(null, '', path);
+    if (html) document.body.className = 'archive tax-product_cat';
+    const props: unknown[] = [];
+    document.body.innerHTML = html;
+    tracker = createTracker({ allowAutomation: true });
+    tracker.on('signal', (event) => event.name === 'view_item_list' && props.push(event.props));
+    await tracker.flush();
+    document.body.className = '';
+    expect(props).toEqual([{ list }]);
+  });
+
+  it("Shopify: a cart line's remove link counts once its /cart/change request answers; a refused one does not", async () => {
+    fakeResourceTiming();
+    await setup('<cart-remove-button><a href="/cart/change?line=1&quantity=0" class="button">Remove</a></cart-remove-button><cart-remove-button><a id="b" href="/cart/change?line=2&quantity=0">Remove</a></cart-remove-button>');
+    click('a', true);
+    performanceEntry('/cart/change', 200);
+    click('#b', true);
+    performanceEntry('/cart/change', 422);
+    await settle();
+    expect((await signals()).remove_from_cart).toBe(1);
+  });
+
+  it('WooCommerce, Magento and PrestaShop: their removal events count', async () => {
+    const trigger = installJQuery();
+    const listeners: ((event: unknown) => void)[] = [];
+    win.prestashop = { on: (_: string, handler: (event: unknown) => void) => listeners.push(handler) };
+    await setup();
+    trigger('removed_from_cart', {}, '', null);
+    await new Promise((resolve) => setTimeout(resolve, 3100)); // past the merge window: a second removal
+    listeners.forEach((listener) => listener({ reason: { linkAction: 'delete-from-cart', idProduct: 3 } }));
+    expect(await signals()).toMatchObject({ remove_from_cart: 2 });
+    expect((await signals()).add_to_cart).toBeUndefined();
+  });
+
+  it('a removal takes 10 points off by default', async () => {
+    await setup();
+    tracker!.track('add_to_cart');
+    const before = (await tracker!.getState()).score;
+    tracker!.track('remove_from_cart');
+    expect((await tracker!.getState()).score).toBeCloseTo(before - 10, 5);
   });
 });
 

@@ -34,6 +34,10 @@ describe('hostile pages in real Chromium', () => {
         QUALIFY,
         `<a id="leave" href="/target">Leave</a><script>addEventListener('pagehide', () => { const end = Date.now() + 2000; while (Date.now() < end); });</script>`,
       ),
+      // An old library's enumerable Object.prototype property; the page's path is a default high-value page.
+      '/pricing': page(`Object.prototype.polluted = 'yes'; Array.prototype.extra = function () {};`),
+      // A page whose timers never fire: queued promises must still settle.
+      '/dead-timers': page(`window.setTimeout = () => 0; window.setInterval = () => 0;`),
       '/target': page(''),
     }));
   const received = suite.received;
@@ -45,6 +49,27 @@ describe('hostile pages in real Chromium', () => {
     await opened.page.goto(suite.server.origin + path);
     return { context, ...opened };
   }
+
+  it('an enumerable property on Object.prototype: rules with match still count', async () => {
+    const { context, page, errors } = await open('/pricing');
+    const state = await readState(page);
+    assert.equal(state.rules.high_value_page?.count, 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it("a page whose setTimeout never fires: getState() and flush() settle", async () => {
+    const { context, page, errors } = await open('/dead-timers');
+    const outcome = await page.evaluate(() =>
+      Promise.race([
+        Promise.all([window.leadscore.getState(), window.leadscore.flush()]).then(([state]) => state.signals.page_view),
+        new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => new Promise((r) => { const c = new MessageChannel(); let n = 0; c.port1.onmessage = () => (++n > 2000 ? r() : c.port2.postMessage(0)); c.port2.postMessage(0); }).then(() => resolve('hung'))))),
+      ]),
+    );
+    assert.equal(outcome, 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 
   it('a page whose fetch throws: scoring works, the beacon leaves by sendBeacon when the page goes', async () => {
     const { context, page, errors } = await open('/fetch-throws');

@@ -21,7 +21,14 @@ export const pages = {
      <button type="button" class="quick-add__submit" data-product-url="/products/other">Choose options</button>
      <p>Click "Add to cart" to buy this mug.</p>
      <div id="cart-notification" hidden>Item added to your cart</div>
+     <div class="shopify-payment-button"><button type="button" class="shopify-payment-button__button shopify-payment-button__button--unbranded">Buy it now</button></div>
+     <shopify-accelerated-checkout recommended="shop_pay"></shopify-accelerated-checkout>
      <script>
+       // The dynamic checkout buttons send the visitor to checkout; the accelerated one draws its button in a shadow root.
+       document.querySelector('.shopify-payment-button__button').addEventListener('click', () => (location.href = '/empty?checkout=1'));
+       const accelerated = document.querySelector('shopify-accelerated-checkout').attachShadow({ mode: 'open' });
+       accelerated.innerHTML = '<button type="button">Buy with Shop</button>';
+       accelerated.querySelector('button').addEventListener('click', () => (location.href = '/empty?checkout=2'));
        window.ShopifyAnalytics = { meta: { product: { id: 7001 }, page: { pageType: 'product' }, currency: 'EUR' } };
        for (const form of document.querySelectorAll('form[action="/cart/add"]')) {
          form.addEventListener('submit', async (event) => {
@@ -34,11 +41,32 @@ export const pages = {
      </script>`,
     '<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","sku":"MUG-BLUE","offers":{"@type":"Offer","price":"24.00","priceCurrency":"EUR"}}</script>',
   ),
+  // Shopify without the theme's JavaScript: the product form posts to /cart/add and the browser navigates.
+  '/shopify/classic': page(
+    'Shopify classic',
+    `<form method="post" action="/cart/add" id="ok"><input type="hidden" name="id" value="4001"><button type="submit">Add to cart</button></form>
+     <form method="post" action="/cart/add" id="refused"><input type="hidden" name="id" value="9999"><button type="submit">Add to cart</button></form>`,
+  ),
+  '/shopify/cart': page(
+    'Your cart',
+    `<h1>Your cart</h1>
+     <cart-remove-button><a href="/cart/change?line=1&amp;quantity=0" class="button button--tertiary" aria-label="Remove Mug">🗑</a></cart-remove-button>
+     <script>
+       // Dawn: the remove link is handled in place with a POST to /cart/change (quantity 0).
+       document.querySelector('cart-remove-button a')?.addEventListener('click', (event) => {
+         event.preventDefault();
+         fetch('/cart/change', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ line: 1, quantity: 0 }) }).then(() => (window.removed = true));
+       });
+     </script>`,
+  ),
+  '/collections/mugs': page('Mugs', '<h1>Mugs</h1><a href="/shopify/products/mug">Mug</a>'),
+  '/search': page('Search', '<h1>Results</h1>'),
   // WooCommerce archive: jQuery add-to-cart.js behaviour, plus a block button that fires both events.
   '/woo/shop': page(
     'Woo shop',
     `<ul class="products">
        <li><a href="?add-to-cart=15" data-quantity="1" class="button product_type_simple add_to_cart_button ajax_add_to_cart" data-product_id="15" data-product_sku="MUG-15" aria-label="Add to cart: “Mug”" rel="nofollow">Add to cart</a></li>
+       <li><a href="?add-to-cart=18" data-quantity="1" class="button product_type_simple add_to_cart_button ajax_add_to_cart" data-product_id="18" id="soldout" rel="nofollow">Add to cart</a></li>
        <li><a href="/woo/product/variable" class="button product_type_variable add_to_cart_button" data-product_id="16">Select options</a></li>
        <li><a href="#" class="add_to_wishlist" data-product-id="15">Add to wishlist</a></li>
        <li><div class="wp-block-button wc-block-components-product-button"><button class="wc-block-components-product-button__button add_to_cart_button ajax_add_to_cart product_type_simple wc-interactive" data-product_id="17">Add to cart</button></div></li>
@@ -50,7 +78,12 @@ export const pages = {
          if (!$button.is('.ajax_add_to_cart') || !$button.attr('data-product_id')) return;
          event.preventDefault();
          jQuery.ajax({ type: 'POST', url: '/?wc-ajax=add_to_cart', data: { product_id: $button.attr('data-product_id'), quantity: 1 }, dataType: 'json',
-           success: (response) => jQuery(document.body).trigger('added_to_cart', [response.fragments, response.cart_hash, $button]) });
+           success: (response) => {
+             // add-to-cart.js: a refused add answers 200 with { error, product_url } and goes to the product page.
+             if (response.error && response.product_url) return void (window.location = response.product_url);
+             $button.addClass('added').after('<a href="/woo/cart" class="added_to_cart wc-forward">View cart</a>');
+             jQuery(document.body).trigger('added_to_cart', [response.fragments, response.cart_hash, $button]);
+           } });
        });
        document.querySelector('.wc-interactive').addEventListener('click', async (event) => {
          event.preventDefault();
@@ -72,12 +105,21 @@ export const pages = {
        </form>`,
       '',
     ).replace('<body>', '<body class="woocommerce single-product">'),
+  // WooCommerce classic single product that is out of stock: the post comes back with the error notice.
+  '/woo/product/soldout': (req, url) =>
+    page(
+      'Woo sold out',
+      `${url.searchParams.has('error') ? '<div class="woocommerce-notices-wrapper"><ul class="woocommerce-error" role="alert"><li>You cannot add that amount to the cart: we have 0 in stock.</li></ul></div>' : ''}
+       <form class="cart" action="/woo/product/soldout" method="post" enctype="multipart/form-data">
+         <button type="submit" name="add-to-cart" value="18" class="single_add_to_cart_button button alt">Add to cart</button>
+       </form>`,
+    ).replace('<body>', '<body class="woocommerce single-product">'),
   // Magento 2 Luma: jQuery arrives late (RequireJS); the widget POSTs and triggers ajax:addToCart.
-  '/magento/mug.html': page(
+  '/magento/mug.html': (req, url) => page(
     'Magento mug',
     `<form data-product-sku="MUG-M" action="/checkout/cart/add/uenc/aHR0cA,,/product/5/" method="post" id="product_addtocart_form">
        <input type="hidden" name="product" value="5"><input type="hidden" name="form_key" value="k">
-       <input type="number" name="qty" id="qty" value="1" class="input-text qty">
+       <input type="number" name="qty" id="qty" value="${url.searchParams.has('soldout') ? 0 : 1}" class="input-text qty">
        <button type="submit" title="Add to Cart" class="action primary tocart" id="product-addtocart-button"><span>Add to Cart</span></button>
      </form>
      <a href="#" data-action="add-to-wishlist" class="action towishlist">Add to Wish List</a>
@@ -90,13 +132,17 @@ export const pages = {
            $('#product_addtocart_form').on('submit', function (event) {
              event.preventDefault();
              $.ajax({ url: this.action, type: 'post', data: new FormData(this), dataType: 'json', processData: false, contentType: false,
-               success: (res) => $(document).trigger('ajax:addToCart', { sku: 'MUG-M', productIds: ['5'], form: $(this), response: res }) });
+               success: (res) => {
+                 $(document).trigger('ajax:addToCart', { sku: 'MUG-M', productIds: ['5'], form: $(this), response: res });
+                 if (res.backUrl) window.location.assign(res.backUrl);
+               } });
            });
            window.magentoReady = true;
          };
          document.head.appendChild(script);
        }, 300);
-     </script>`,
+     </script>
+     ${url.searchParams.has('error') ? '<div class="messages"><div class="message-error error message"><div>The requested qty is not available</div></div></div>' : ''}`,
   ).replace('<body>', '<body class="catalog-product-view">'),
   // BigCommerce Cornerstone: stencil-utils POSTs FormData to /remote/v1/cart/add; card links navigate.
   '/bigcommerce/mug': page(
@@ -109,10 +155,15 @@ export const pages = {
        </form>
      </div>
      <article class="card" data-entity-id="89"><a href="/cart.php?action=add&product_id=89" data-event-type="product-click" data-button-type="add-cart" class="button">Add to Cart</a></article>
+     ${JQUERY}
      <script>
+       // Cornerstone exposes jQuery as window.$ only; an accepted add updates the cart counter.
+       window.$ = jQuery.noConflict(true);
        document.querySelector('form[data-cart-item-add]').addEventListener('submit', async (event) => {
          event.preventDefault();
-         await fetch('/remote/v1/cart/add', { method: 'POST', headers: { 'x-requested-with': 'stencil-utils' }, body: new FormData(event.target) });
+         const response = await fetch('/remote/v1/cart/add', { method: 'POST', headers: { 'x-requested-with': 'stencil-utils' }, body: new FormData(event.target) });
+         const { data } = await response.json();
+         if (!data.error) $('body').trigger('cart-quantity-update', 1);
        });
      </script>`,
   ),
@@ -179,15 +230,29 @@ export const pages = {
   '/empty': page('Empty', '<p>Nothing here</p>'),
 };
 
+const html = (res, status, body) => res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(body);
 const json = (res, status, body) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
 export const handlers = {
-  'POST /cart/add': ({ res, body }) =>
-    body.includes('9999') ? json(res, 422, { status: 422, message: 'Cart Error', description: 'Sold out' }) : json(res, 200, { id: 4001, quantity: 1 }),
-  'POST /': ({ res, url }) => (url.searchParams.get('wc-ajax') === 'add_to_cart' ? json(res, 200, { fragments: {}, cart_hash: 'h' }) : json(res, 404, {})),
+  'POST /cart/add': ({ req, res, body }) => {
+    const refused = body.includes('9999');
+    // A form post without the theme's JavaScript: Shopify redirects an accepted add to the cart and
+    // renders a refused one at /cart/add itself.
+    if ((req.headers.accept ?? '').includes('text/html')) return refused ? html(res, 422, pages['/shopify/cart'].replace('<h1>Your cart</h1>', '<h1>Cart error</h1><p>Sold out</p>')) : res.writeHead(302, { location: '/shopify/cart' }).end();
+    return refused ? json(res, 422, { status: 422, message: 'Cart Error', description: 'Sold out' }) : json(res, 200, { id: 4001, quantity: 1 });
+  },
+  'POST /': ({ res, url, body }) =>
+    url.searchParams.get('wc-ajax') !== 'add_to_cart'
+      ? json(res, 404, {})
+      : body.includes('product_id=18')
+        ? json(res, 200, { error: true, product_url: '/woo/product/soldout?error=1' })
+        : json(res, 200, { fragments: {}, cart_hash: 'h' }),
+  'POST /woo/product/soldout': ({ res }) => res.writeHead(303, { location: '/woo/product/soldout?error=1' }).end(),
+  'POST /cart/change': ({ res }) => json(res, 200, { item_count: 0 }),
   'POST /wp-json/wc/store/v1/batch': ({ res }) => json(res, 207, { responses: [{ status: 201, body: {} }] }),
   'POST /woo/product/mug': ({ res }) => res.writeHead(303, { location: '/woo/product/mug?added=1' }).end(),
-  'POST /checkout/cart/add/uenc/aHR0cA,,/product/5/': ({ res }) => json(res, 200, []),
+  'POST /checkout/cart/add/uenc/aHR0cA,,/product/5/': ({ res, body }) =>
+    json(res, 200, /name="qty"\r\n\r\n0\r\n/.test(body) ? { backUrl: '/magento/mug.html?error=1' } : []),
   'POST /remote/v1/cart/add': ({ res }) => json(res, 200, { data: { cart_id: 'c', cart_item: { id: 'i' } } }),
   'GET /cart.php': ({ res }) => res.writeHead(302, { location: '/empty' }).end(),
   'POST /prestashop/cart': ({ res }) => json(res, 200, { success: true, hasError: false }),

@@ -5,6 +5,7 @@ import { parseDataLayerEntry } from '../../src/capture/datalayer';
 let time = 0;
 let timers: { at: number; callback: () => void; id: number }[] = [];
 let emitted: [string, Record<string, unknown>][] = [];
+let provisional: boolean[] = [];
 function advance(ms: number): void {
   time += ms;
   for (const timer of timers.filter((t) => t.at <= time)) {
@@ -14,7 +15,10 @@ function advance(ms: number): void {
 }
 const merger = () =>
   createActionMerger({
-    emit: (signal, props) => emitted.push([signal, props]),
+    emit: (signal, props, navigating) => {
+      emitted.push([signal, props]);
+      provisional.push(navigating);
+    },
     now: () => time,
     setTimer: (callback, ms) => {
       const id = Math.random();
@@ -29,6 +33,7 @@ beforeEach(() => {
   time = 1_000_000;
   timers = [];
   emitted = [];
+  provisional = [];
 });
 
 describe('action merger: one action, one signal', () => {
@@ -58,6 +63,61 @@ describe('action merger: one action, one signal', () => {
     advance(ABSORB_MS + 1);
     m.observe(add('confirm'));
     expect(emitted).toHaveLength(2);
+  });
+
+  it('counts a second click on the same add after the first completed (a second add a second later)', () => {
+    const m = merger();
+    m.observe(add('intent', { item_id: 'mug' }));
+    m.observe(add('confirm')); // the cart request
+    m.observe(add('confirm', { item_id: 'mug' })); // the platform event: the same action
+    advance(1000);
+    m.observe(add('intent', { item_id: 'mug' }));
+    expect(emitted).toHaveLength(1);
+    m.observe(add('confirm'));
+    m.observe(add('confirm', { item_id: 'mug' }));
+    expect(emitted).toHaveLength(2);
+  });
+
+  it('merges a double click while the first add is still pending', () => {
+    const m = merger();
+    m.observe(add('intent', { item_id: 'mug' }));
+    m.observe(add('intent', { item_id: 'mug' }));
+    m.observe(add('confirm'));
+    m.observe(add('confirm'));
+    expect(emitted).toHaveLength(1);
+  });
+
+  it("waits for the platform's event when the endpoint reports failure in its body (await)", () => {
+    const m = merger();
+    m.observe(add('intent', { item_id: 'mug' }));
+    m.observe(add('await'));
+    m.observe(add('support')); // another same-origin request: no proof either
+    advance(INTENT_TIMEOUT_MS);
+    expect(emitted).toEqual([]); // refused: no event came, and a refused add is not counted at the deadline
+    m.observe(add('intent', { item_id: 'cup' }));
+    m.observe(add('await'));
+    m.observe(add('confirm', { item_id: 'cup' }));
+    expect(emitted).toEqual([['add_to_cart', { item_id: 'cup' }]]);
+    expect(provisional).toEqual([false]);
+  });
+
+  it('hands an add still awaiting its outcome to the next page when the page is left (provisional)', () => {
+    const m = merger();
+    m.observe(add('intent', { item_id: 'mug' }));
+    m.observe(add('await'));
+    m.settle();
+    expect(emitted).toEqual([['add_to_cart', { item_id: 'mug' }]]);
+    expect(provisional).toEqual([true]);
+  });
+
+  it('marks cart adds that navigate away as provisional, and only cart adds', () => {
+    const m = merger();
+    m.observe(add('intent', { item_id: 'posted' }));
+    m.observe(add('done'));
+    m.observe({ signal: 'begin_checkout', props: {}, kind: 'intent', trusted: true });
+    m.observe({ signal: 'begin_checkout', props: {}, kind: 'done' });
+    m.observe(add('confirm', { item_id: 'other' }));
+    expect(provisional).toEqual([true, false, false]);
   });
 
   it('keeps adds of different items apart', () => {
@@ -177,7 +237,13 @@ describe('dataLayer entries', () => {
     ['begin_checkout', { event: 'begin_checkout' }, { signal: 'begin_checkout', props: {} }],
     ['purchase', args('event', 'purchase', { transaction_id: 't' }), { signal: 'purchase', props: {} }],
     ['add_to_wishlist is not a cart add', { event: 'add_to_wishlist' }, { signal: 'add_to_wishlist', props: {} }],
-    ['remove_from_cart', { event: 'remove_from_cart' }, null],
+    ['remove_from_cart', { event: 'remove_from_cart', ecommerce: { items: [{ item_id: 'mug' }] } }, { signal: 'remove_from_cart', props: { item_id: 'mug' } }],
+    ['UA removeFromCart', { event: 'removeFromCart', ecommerce: { remove: { products: [{ id: 'p1', quantity: 1 }] } } }, { signal: 'remove_from_cart', props: { item_id: 'p1', quantity: 1 } }],
+    ['view_cart', { event: 'view_cart', ecommerce: { currency: 'EUR', value: 48 } }, { signal: 'view_cart', props: { currency: 'EUR', value: 48 } }],
+    ['view_item_list with its name', { event: 'view_item_list', ecommerce: { item_list_name: 'Mugs', items: [{ item_id: 'a' }] } }, { signal: 'view_item_list', props: { item_id: 'a', list: 'Mugs' } }],
+    ['search (GTM) keeps the term for capture to drop', { event: 'search', search_term: 'blue mug' }, { signal: 'search', props: { term: 'blue mug' } }],
+    ['search (gtag)', args('event', 'search', { search_term: 'mug' }), { signal: 'search', props: { term: 'mug' } }],
+    ['a name from Object.prototype is no event', { event: 'constructor' }, null],
     ['add_payment_info', { event: 'add_payment_info' }, null],
     ['ecommerce reset', { ecommerce: null }, null],
     ['gtm.js', { event: 'gtm.js', 'gtm.start': 1 }, null],
