@@ -269,6 +269,8 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   let readVitals: () => ReturnType<ReturnType<typeof watchVitals>> = () => undefined;
   /** The latest committed record this page knows (the synchronous leave path reads it). */
   let latest: VisitorRecord | null = null;
+  /** The record the write in flight is committing. */
+  let uncommitted: VisitorRecord | null = null;
   /** Qualifications this tab has seen (stage -> n), to tell other tabs' new ones. */
   const known = new Map<string, number>();
   let knownReady = false;
@@ -339,7 +341,9 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
         tab,
         page: pageId,
         mutate,
-        latest: () => latest,
+        // A page left between a crossing's commit and this page hearing of it still sends it: the
+        // record its write is committing (the id is the same whoever sends it).
+        latest: () => uncommitted ?? latest,
         now,
         random,
         monotonic,
@@ -404,8 +408,9 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
         if (canSend()) addToOutbox(result.record, beacon, { now: now(), tab, page: pageId });
         return beacon;
       });
-      return result.record;
+      return (uncommitted = result.record);
     });
+    uncommitted = null;
     inFlight = [];
     latest = result.record;
     if (journaled && store.mode === 'idb') forgetJournal(new Set(signals.map((signal) => signal.id!)));

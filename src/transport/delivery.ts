@@ -1,6 +1,6 @@
 import type { OutboxEntry, VisitorRecord } from '../engine/record';
 import type { Guard } from '../util/guard';
-import { claimDue, isClaimable, isDue, nextDueAt, settleEntry } from './outbox';
+import { CLAIM_RENEW_MS, claimDue, isClaimable, isDue, nextDueAt, renewClaims, settleEntry } from './outbox';
 import { encodeBeacon, type BeaconV1, type StoredBeacon } from './payload';
 import { DEFAULT_RETRY, judgeAttempt, type RetryPolicy } from './retry';
 import { sendOnLeave, sendWithFetch } from './send';
@@ -45,6 +45,7 @@ export function createDelivery(options: DeliveryOptions) {
   const failuresOnPage = new Map<string, number>();
   const leftOnPage = new Set<string>();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let renewal: ReturnType<typeof setTimeout> | undefined;
   let chain: Promise<void> = Promise.resolve();
   let queued = false;
   let queuedForce = false;
@@ -82,12 +83,26 @@ export function createDelivery(options: DeliveryOptions) {
     let record = await options.mutate((current) => {
       claimed = claimDue(current, { now: now(), tab, force, accept: (entry) => (failuresOnPage.get(entry.id) ?? 0) < MAX_NETWORK_FAILURES_PER_PAGE });
     });
-    for (const entry of claimed) {
-      const outcome = await sendWithFetch(endpoint, body(entry));
-      if (!outcome.status) failuresOnPage.set(entry.id, (failuresOnPage.get(entry.id) ?? 0) + 1);
-      const verdict = judgeAttempt(outcome, entry, { now: now(), random: options.random, policy });
-      __DEBUG__ && log(`beacon ${entry.id}: ${outcome.status || 'network error'} -> ${verdict.kind}`, verdict);
-      record = await options.mutate((current) => settleEntry(current, entry.id, verdict, { now: now(), tab }));
+    // While this page sends, it renews its claims; if it dies, they lapse within CLAIM_TTL_MS.
+    let sending = true;
+    const renew = (): void => {
+      if (sending && !stopped) renewal = setTimeout(
+        guard(() => void options.mutate((current) => renewClaims(current, tab, now())).then(renew)),
+        CLAIM_RENEW_MS,
+      );
+    };
+    if (claimed.length) renew();
+    try {
+      for (const entry of claimed) {
+        const outcome = await sendWithFetch(endpoint, body(entry));
+        if (!outcome.status) failuresOnPage.set(entry.id, (failuresOnPage.get(entry.id) ?? 0) + 1);
+        const verdict = judgeAttempt(outcome, entry, { now: now(), random: options.random, policy });
+        __DEBUG__ && log(`beacon ${entry.id}: ${outcome.status || 'network error'} -> ${verdict.kind}`, verdict);
+        record = await options.mutate((current) => settleEntry(current, entry.id, verdict, { now: now(), tab }));
+      }
+    } finally {
+      sending = false;
+      clearTimeout(renewal);
     }
     schedule(record);
   }
@@ -127,6 +142,7 @@ export function createDelivery(options: DeliveryOptions) {
     stop(): void {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(renewal);
     },
   };
 }

@@ -7,8 +7,13 @@ import { DEFAULT_RETRY, type Verdict } from './retry';
  * IndexedDB `update()` transaction, which is what makes the claims atomic across tabs.
  */
 
-/** A claim older than this is presumed dead (its tab was closed mid-send) and may be taken over. */
-export const CLAIM_TTL_MS = 30_000;
+/**
+ * A claim not renewed for this long is dead (its page closed mid-send) and may be taken over. A page
+ * renews its claims every CLAIM_RENEW_MS while it sends, so a claim outlives its page by a few
+ * seconds at most and the next page view delivers what a closed tab left.
+ */
+export const CLAIM_TTL_MS = 5_000;
+export const CLAIM_RENEW_MS = 2_000;
 
 /** Queues a new beacon, already claimed by the tab that qualified (it sends first). */
 export function addToOutbox(record: VisitorRecord, beacon: StoredBeacon, context: { now: number; tab: string; page: string }): void {
@@ -66,6 +71,11 @@ export function settleEntry(record: VisitorRecord, id: string, verdict: Verdict,
   entry.attempts++;
   entry.next = context.now + verdict.delayMs;
   entry.claim = '';
+}
+
+/** Keeps this tab's claims alive while its sends are in flight. */
+export function renewClaims(record: VisitorRecord, tab: string, now: number): void {
+  for (const entry of record.outbox) if (entry.claim === tab) entry.claimAt = now;
 }
 
 /** Releases this tab's claims (its sends were cut short), so any tab may send at once. */

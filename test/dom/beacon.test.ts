@@ -247,6 +247,27 @@ describe('qualification beacon', () => {
     expect((await stored())!.outbox).toEqual([]);
   });
 
+  it('a page that is still sending renews its claim: no other page sends the beacon meanwhile', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    let answer: (response: Response) => void = () => undefined;
+    respond = () => new Promise<Response>((resolve) => (answer = resolve)); // A's request is slow
+    const a = make();
+    qualify(a);
+    await advance(AFTER_FIRST_WRITE_MS);
+    expect(calls).toHaveLength(1);
+    const b = make(); // another tab of the same visitor
+    b.track('view_item');
+    await advance(CLAIM_TTL_MS + 3000, 500); // past the TTL, within the send's 10 s deadline
+    expect(calls).toHaveLength(1); // A is alive and renewing: B leaves its claim alone
+    answer(new Response(null, { status: 204 }));
+    await advance(2000);
+    expect((await stored())!.outbox).toEqual([]);
+    await advance(CLAIM_TTL_MS * 2, 1000);
+    expect(calls).toHaveLength(1);
+    a.destroy();
+    b.destroy();
+  });
+
   it('uses sendBeacon when the page is hidden, then the next load confirms with the same id', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     respond = () => new Promise<Response>(() => undefined);

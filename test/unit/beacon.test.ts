@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newRecord, parseRecord } from '../../src/engine/record';
-import { addToOutbox, CLAIM_TTL_MS, claimDue, nextDueAt, releaseClaims, settleEntry } from '../../src/transport/outbox';
+import { addToOutbox, CLAIM_TTL_MS, claimDue, isClaimable, nextDueAt, releaseClaims, renewClaims, settleEntry } from '../../src/transport/outbox';
 import { beaconId, encodeBeacon, MAX_BEACON_BYTES, readAttribution, toSafeUrl, toStoredBeacon, type BeaconV1 } from '../../src/transport/payload';
 import { backoffMs, DEFAULT_RETRY, judgeAttempt, parseRetryAfter } from '../../src/transport/retry';
 
@@ -139,6 +139,16 @@ describe('outbox claims', () => {
     const taken = claimDue(record, { now: T0 + CLAIM_TTL_MS + 2, tab: 'B' });
     expect(taken.map((entry) => entry.id)).toEqual([beacon().id]);
     expect(record.outbox[0]!.claim).toBe('B');
+  });
+
+  it('keeps a renewed claim alive and lets an unrenewed one lapse within seconds', () => {
+    expect(CLAIM_TTL_MS).toBeLessThanOrEqual(10_000);
+    const record = newRecord('v-1', T0);
+    addToOutbox(record, stored(), { now: T0, tab: 'A', page: 'p1' });
+    renewClaims(record, 'A', T0 + CLAIM_TTL_MS);
+    renewClaims(record, 'B', T0 + 2 * CLAIM_TTL_MS); // not B's to renew
+    expect(isClaimable(record.outbox[0]!, 'B', T0 + CLAIM_TTL_MS * 2)).toBe(false);
+    expect(isClaimable(record.outbox[0]!, 'B', T0 + CLAIM_TTL_MS * 2 + 1)).toBe(true);
   });
 
   it('treats a claim far in the future (clock went back) as expired, never as live forever', () => {
