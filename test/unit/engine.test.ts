@@ -294,11 +294,25 @@ describe('default ecommerce model', () => {
       sig('page_view', T0, { path: '/pricing' }),
       sig('view_item', T0 + 1),
       sig('ad_click', T0 + 2),
+      sig('view_cart', T0 + 3),
+      sig('view_item_list', T0 + 3, { list: 'mugs' }),
+      sig('search', T0 + 3),
       ...Array.from({ length: 20 }, (_, i) => sig('engaged_time', T0 + 3 + i, { seconds: 15 })),
     ];
     const { record, crossed } = run(m, page);
     expect(crossed).toEqual([]);
     expect(scoreAt(record, m, T0 + 100)).toBeLessThan(50);
+  });
+
+  it('takes 10 points off per removed cart line, at most twice a session', () => {
+    const { record } = run(m, [
+      sig('add_to_cart', T0, { item_id: 'a' }),
+      sig('add_to_cart', T0 + 1, { item_id: 'b' }),
+      sig('remove_from_cart', T0 + 2),
+      sig('remove_from_cart', T0 + 3),
+      sig('remove_from_cart', T0 + 4),
+    ]);
+    expect(scoreAt(record, m, T0 + 4)).toBeCloseTo(40 - 20, 5);
   });
 
   it('qualifies a returning visitor who views a product and a high-value page and adds to cart', () => {
@@ -329,18 +343,20 @@ describe('default ecommerce model', () => {
         sig('view_item', thursday, { item_id: 'blue-mug' }),
         sig('add_to_cart', thursday, { item_id: 'blue-mug' }),
         sig('page_view', thursday, { path: '/cart' }),
+        sig('view_cart', thursday),
       ],
       first,
     );
-    expect(toVisitorState(record, m, { now: thursday, storage: 'memory' }).score).toBe(52.86);
+    expect(toVisitorState(record, m, { now: thursday, storage: 'memory' }).score).toBe(55.86);
     expect(crossed).toHaveLength(1);
     const noReturn = run(m, [
       sig('page_view', thursday, { path: '/products/blue-mug' }),
       sig('view_item', thursday),
       sig('add_to_cart', thursday),
       sig('page_view', thursday, { path: '/cart' }),
+      sig('view_cart', thursday),
     ]).record;
-    expect(scoreAt(noReturn, m, thursday)).toBe(42);
+    expect(scoreAt(noReturn, m, thursday)).toBe(45);
   });
 
   it('does not qualify the same path without the return visit', () => {
