@@ -95,3 +95,23 @@ describe.each(SEEDS)('fuzz (seed %i)', (seed) => {
     history.replaceState(null, '', '/');
   }, 120_000);
 });
+
+describe('fuzz with a polluted Object.prototype', () => {
+  it('rules with match keep counting and nothing throws when an old library added enumerable prototype properties', async () => {
+    const random = prng(7);
+    Object.defineProperty(Object.prototype, 'polluted', { value: 'x', enumerable: true, configurable: true, writable: true });
+    try {
+      tracker = createTracker({ allowAutomation: true, defaultRules: false, rules: [{ id: 'big', signal: 'buy', points: 1, match: { price: { gte: 50 } } }] });
+      let expected = 0;
+      for (let i = 0; i < 300; i++) {
+        const price = Math.floor(random() * 100);
+        if (price >= 50) expected++;
+        tracker.track('buy', { price, polluted: random() < 0.5 ? 'y' : price });
+      }
+      const state = await tracker.getState();
+      expect(state.rules.big?.count).toBe(expected);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+  });
+});
