@@ -510,7 +510,13 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     });
     nextTask(next);
   });
-  /** Hidden or leaving: journal what is not committed yet (synchronously), then write it. */
+  /**
+   * Hidden or leaving: journal what is not committed yet, synchronously, and start no IndexedDB
+   * transaction. A transaction started as the page goes can outlive it: in WebKit one started in
+   * `pagehide` of a page entering the back/forward cache blocked every IndexedDB read of the next
+   * pages (seen in WebKitGTK 2.50, also without this library). The next page replays the journal;
+   * a page that is only hidden writes on its timer as usual.
+   */
   const persistNow = (): void => {
     startStorage();
     if (canPersist()) writeProvisional(provisional);
@@ -518,7 +524,6 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       writeJournal([...inFlight, ...pendingSignals]);
       journaled = true;
     }
-    void flush();
   };
   const onHide = guard((): void => {
     if (document.visibilityState === 'hidden') {

@@ -78,7 +78,7 @@ export function listen(target: EventTarget, type: string, listener: (event: Even
 }
 
 const HOOKS = Symbol.for('leadscore.hooks');
-type Hooked = ((...args: unknown[]) => unknown) & { [HOOKS]?: Set<(args: unknown[]) => void> };
+type Hooked = ((...args: unknown[]) => unknown) & { [HOOKS]?: Set<(args: unknown[], result: unknown) => void> };
 
 /**
  * Runs `callback` after every call of `target[method]`, for the few host functions that have no
@@ -87,7 +87,7 @@ type Hooked = ((...args: unknown[]) => unknown) & { [HOOKS]?: Set<(args: unknown
  * however many trackers (or copies of the library) subscribe; wrappers the host adds later keep
  * calling ours. Returns the unsubscribe (the wrapper stays: removing it could drop a host wrapper).
  */
-export function hookAfter(target: object, method: string, callback: (args: unknown[]) => void): () => void {
+export function hookAfter(target: object, method: string, callback: (args: unknown[], result: unknown) => void): () => void {
   const record = target as Record<string, Hooked>;
   let hooks = record[method]?.[HOOKS];
   if (!hooks) {
@@ -98,7 +98,7 @@ export function hookAfter(target: object, method: string, callback: (args: unkno
       const result = original.apply(this, args);
       for (const hook of set) {
         try {
-          hook(args);
+          hook(args, result);
         } catch {
           // The host's call must never fail because of us.
         }

@@ -1,6 +1,6 @@
 import { guard as guardFn, type Guard } from '../util/guard';
 import type { Props } from '../types';
-import { listen, toText } from './dom';
+import { hookAfter, listen, toText } from './dom';
 import type { ActionMerger } from './merge';
 
 /**
@@ -18,32 +18,70 @@ const BODY_OUTCOME_URL = /[?&]wc-ajax=add_to_cart\b|\/checkout\/cart\/add\b|\/re
 type PerformanceEntryWithStatus = PerformanceResourceTiming & { responseStatus?: number };
 
 /**
+ * What a finished request of the page says about a cart action. `status` is undefined where the
+ * engine cannot tell it (WebKit has no `responseStatus`): then a cart add awaits other proof (never
+ * counts as a success by itself) and nothing else is inferred.
+ */
+function observeRequest(merger: ActionMerger, url: string, status: number | undefined): void {
+  const failed = status !== undefined && status >= 400;
+  if (BODY_OUTCOME_URL.test(url)) {
+    merger.observe({ signal: 'add_to_cart', props: {}, kind: failed ? 'fail' : 'await' });
+  } else if (CART_ADD_URL.test(url)) {
+    merger.observe({ signal: 'add_to_cart', props: {}, kind: failed ? 'fail' : status === undefined ? 'await' : 'confirm' });
+  } else if (status === undefined) {
+    // Nothing to learn from a request whose outcome is unknown.
+  } else if (/\/cart\/change(\.js)?\/?([?#]|$)/.test(url)) {
+    // Shopify's line change (quantity 0 removes): it confirms a removal just clicked, nothing more.
+    merger.observe({ signal: 'remove_from_cart', props: {}, kind: failed ? 'fail' : 'support' });
+  } else if (!failed && url.startsWith(location.origin)) {
+    // A plain store's own cart request: it confirms an add button just clicked, nothing more.
+    merger.observe({ signal: 'add_to_cart', props: {}, kind: 'support' });
+  }
+}
+
+/**
  * Watches the page's own network requests passively (Resource Timing): a cart-add request that
- * answered 2xx confirms an add, a 4xx (sold out, invalid variant) fails it. Browsers without
- * `responseStatus` give no outcome: the request then confirms. Any other same-origin request that
- * succeeds supports (confirms) an add intent already pending: the plain-store fallback.
+ * answered 2xx confirms an add, a 4xx (sold out, invalid variant) fails it. Any other same-origin
+ * request that succeeds supports (confirms) an add intent already pending: the plain-store
+ * fallback. Chromium reports a fetch only once the page has read its body: a plain store's request
+ * whose answer is never read confirms nothing there (README, "What it captures").
+ *
+ * Engines without `responseStatus` (WebKit, hence Safari) cannot tell a sold-out 422 from a 200
+ * this way. There, and only there, the page's `fetch` is followed through `hookAfter` (the page
+ * gets its own call's result untouched): the status of its cart-add and same-origin POST requests
+ * is read from the response they already received. XMLHttpRequest is not followed (that would need
+ * a prototype change): such adds count on the platform's event only.
  */
 export function onCartRequests(merger: ActionMerger): () => void {
   if (typeof PerformanceObserver === 'undefined' || !PerformanceObserver.supportedEntryTypes?.includes('resource')) return () => undefined;
+  const withStatus = typeof PerformanceResourceTiming === 'function' && 'responseStatus' in PerformanceResourceTiming.prototype;
   const observer = new PerformanceObserver(guardFn((list: PerformanceObserverEntryList) => {
     for (const entry of list.getEntries() as PerformanceEntryWithStatus[]) {
       if (entry.initiatorType !== 'fetch' && entry.initiatorType !== 'xmlhttprequest') continue;
-      const status = entry.responseStatus ?? 0;
-      if (BODY_OUTCOME_URL.test(entry.name)) {
-        merger.observe({ signal: 'add_to_cart', props: {}, kind: status >= 400 ? 'fail' : 'await' });
-      } else if (CART_ADD_URL.test(entry.name)) {
-        merger.observe({ signal: 'add_to_cart', props: {}, kind: status >= 400 ? 'fail' : 'confirm' });
-      } else if (/\/cart\/change(\.js)?\/?([?#]|$)/.test(entry.name)) {
-        // Shopify's line change (quantity 0 removes): it confirms a removal just clicked, nothing more.
-        merger.observe({ signal: 'remove_from_cart', props: {}, kind: status >= 400 ? 'fail' : 'support' });
-      } else if (status < 400 && entry.name.startsWith(location.origin)) {
-        // A plain store's own cart request: it confirms an add button just clicked, nothing more.
-        merger.observe({ signal: 'add_to_cart', props: {}, kind: 'support' });
-      }
+      // Without responseStatus a fetch's outcome comes from followFetch; an XHR's stays unknown.
+      if (!withStatus && entry.initiatorType === 'fetch' && followed) continue;
+      observeRequest(merger, entry.name, entry.responseStatus);
     }
   }));
   observer.observe({ type: 'resource' });
-  return () => observer.disconnect();
+  let followed = false;
+  let unfollow = (): void => undefined;
+  if (!withStatus && typeof fetch === 'function') {
+    followed = true;
+    unfollow = hookAfter(window, 'fetch', guardFn((args: unknown[], result: unknown) => {
+      const [input, init] = args as [RequestInfo | URL, RequestInit | undefined];
+      const url = new URL(input instanceof Request ? input.url : String(input), location.href).href;
+      const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+      if (!CART_ADD_URL.test(url) && !BODY_OUTCOME_URL.test(url) && !(method === 'POST' && url.startsWith(location.origin))) return;
+      // Only a cart request's promise gets a handler (so its rejection stays the page's to report
+      // everywhere else); a network failure tells nothing.
+      if (result instanceof Promise) result.then(guardFn((response: Response) => observeRequest(merger, url, response.status)), () => undefined);
+    }));
+  }
+  return () => {
+    observer.disconnect();
+    unfollow();
+  };
 }
 
 interface JQueryLike {

@@ -1,6 +1,14 @@
 import { promisifyRequest, type UseStore } from 'idb-keyval';
 import { createIdbStore, OPEN_TIMEOUT_MS, type IdbStore } from './idb';
 
+/**
+ * Every IndexedDB operation of ours has this deadline (opening has its own, OPEN_TIMEOUT_MS): a
+ * database another page holds locked (WebKit, see tracker persistNow) must not hang the page. After
+ * it the store continues in memory from the last committed record. Generous, because abandoning a
+ * slow transaction that would have committed leaves the page on a copy.
+ */
+export const OPERATION_TIMEOUT_MS = 10_000;
+
 /** Our own database, never idb-keyval's default `keyval-store`, which host pages may use and clear. */
 export const DB_NAME = 'leadscore';
 export const STORE_NAME = 'kv';
@@ -32,6 +40,7 @@ export interface VisitorStoreOptions {
   /** Told once, when IndexedDB fails and the store switches to memory. */
   onFallback?: (reason: unknown) => void;
   timeoutMs?: number;
+  operationTimeoutMs?: number;
 }
 
 /*
@@ -68,6 +77,7 @@ const isRetryable = (error: unknown): boolean => error instanceof Error && RETRY
 
 export function createVisitorStore(options: VisitorStoreOptions): VisitorStore {
   const timeoutMs = options.timeoutMs ?? OPEN_TIMEOUT_MS;
+  const operationTimeoutMs = options.operationTimeoutMs ?? OPERATION_TIMEOUT_MS;
   let idb: IdbStore | null = options.persist ? createIdbStore(DB_NAME, STORE_NAME, timeoutMs) : null;
   let memory: unknown;
 
@@ -84,12 +94,21 @@ export function createVisitorStore(options: VisitorStoreOptions): VisitorStore {
    * opening (store/idb.ts), not on each operation: a slow transaction on a busy device is still
    * a transaction that will commit, and abandoning it would leave the page with a stale copy.
    */
-  async function attempt<T>(operation: (store: IdbStore) => Promise<T>): Promise<{ value: T } | null> {
+  async function attempt<T>(operation: (store: IdbStore) => Promise<T>, onTimeout?: () => void): Promise<{ value: T } | null> {
     for (let tries = 0; idb && tries < 2; tries++) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        return { value: await operation(idb) };
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            onTimeout?.();
+            reject(new Error('IndexedDB operation timed out'));
+          }, operationTimeoutMs);
+        });
+        return { value: await Promise.race([operation(idb), deadline]) };
       } catch (error) {
         if (tries > 0 || !isRetryable(error)) fallBack(error);
+      } finally {
+        clearTimeout(timer);
       }
     }
     return null;
@@ -102,7 +121,20 @@ export function createVisitorStore(options: VisitorStoreOptions): VisitorStore {
 
     async update(updater) {
       let next: unknown;
-      const outcome = await attempt((store) => update(VISITOR_KEY, (stored) => (next = updater(stored)), store.use));
+      let abandoned = false;
+      const outcome = await attempt(
+        (store) =>
+          update(
+            VISITOR_KEY,
+            (stored) => {
+              // A transaction that starts after its deadline writes nothing: the page went on in memory.
+              if (abandoned) throw new Error('abandoned');
+              return (next = updater(stored));
+            },
+            store.use,
+          ),
+        () => (abandoned = true),
+      );
       return (memory = outcome ? next : updater(memory));
     },
 

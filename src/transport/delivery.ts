@@ -43,6 +43,7 @@ export function createDelivery(options: DeliveryOptions) {
   const { endpoint, tab, now, guard, log } = options;
   const policy = options.policy ?? DEFAULT_RETRY;
   const failuresOnPage = new Map<string, number>();
+  /** Sent with sendBeacon, or in flight with a keepalive fetch: not sent again as the page goes. */
   const leftOnPage = new Set<string>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let renewal: ReturnType<typeof setTimeout> | undefined;
@@ -94,7 +95,10 @@ export function createDelivery(options: DeliveryOptions) {
     if (claimed.length) renew();
     try {
       for (const entry of claimed) {
+        const first = !leftOnPage.has(entry.id);
+        leftOnPage.add(entry.id);
         const outcome = await sendWithFetch(endpoint, body(entry));
+        if (first) leftOnPage.delete(entry.id);
         if (!outcome.status) failuresOnPage.set(entry.id, (failuresOnPage.get(entry.id) ?? 0) + 1);
         const verdict = judgeAttempt(outcome, entry, { now: now(), random: options.random, policy });
         __DEBUG__ && log(`beacon ${entry.id}: ${outcome.status || 'network error'} -> ${verdict.kind}`, verdict);

@@ -5,7 +5,9 @@ export const SEND_TIMEOUT_MS = 10_000;
 
 /**
  * POSTs the body as `text/plain` (a CORS "simple request": no preflight, no custom headers, no
- * cookies) and reads the status. A page's `fetch` wrapper that throws or never settles cannot hold
+ * cookies) and reads the status. `keepalive`, so a send in flight survives the page being left and
+ * the page-hide path need not send the same entry a second time (one send per page per entry).
+ * The body is capped at 8 KiB (MAX_BEACON_BYTES), far inside keepalive's 64 KiB. A page's `fetch` wrapper that throws or never settles cannot hold
  * us: the attempt resolves as a network failure. Never rejects.
  */
 export function sendWithFetch(url: string, body: string): Promise<Outcome> {
@@ -16,7 +18,7 @@ export function sendWithFetch(url: string, body: string): Promise<Outcome> {
       resolve(outcome);
     };
     try {
-      fetch(url, { method: 'POST', body, credentials: 'omit', keepalive: false }).then(
+      fetch(url, { method: 'POST', body, credentials: 'omit', keepalive: true }).then(
         (response) => done({ status: response.status, retryAfter: response.headers.get('Retry-After') }),
         () => done({ status: 0 }),
       );

@@ -72,7 +72,7 @@ describe('qualification beacon', () => {
     expect(calls).toHaveLength(1);
     const [call] = calls;
     expect(call!.url).toBe(ENDPOINT);
-    expect(call!.init).toMatchObject({ method: 'POST', credentials: 'omit', keepalive: false });
+    expect(call!.init).toMatchObject({ method: 'POST', credentials: 'omit', keepalive: true });
     expect(call!.init.headers).toBeUndefined();
     expect(typeof call!.init.body).toBe('string');
     const body = bodies()[0];
@@ -268,20 +268,37 @@ describe('qualification beacon', () => {
     b.destroy();
   });
 
-  it('uses sendBeacon when the page is hidden, then the next load confirms with the same id', async () => {
+  it('sends nothing more as the page goes while its keepalive fetch is in flight: one send per page per entry', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     respond = () => new Promise<Response>(() => undefined);
-    const beacons: { url: string; body: string }[] = [];
-    vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, body) => (beacons.push({ url: String(url), body: String(body) }), true));
+    const beacon = vi.spyOn(navigator, 'sendBeacon').mockImplementation(() => true);
     const tracker = make();
     qualify(tracker);
     await advance(AFTER_FIRST_WRITE_MS);
+    expect(calls).toHaveLength(1);
+    window.dispatchEvent(new Event('pagehide'));
+    expect(beacon).not.toHaveBeenCalled();
+    expect(calls).toHaveLength(1);
+    tracker.destroy();
+  });
+
+  it('uses sendBeacon for a due entry when the page is hidden, then the next load confirms with the same id', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const beacons: { url: string; body: string }[] = [];
+    vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, body) => (beacons.push({ url: String(url), body: String(body) }), true));
+    // Offline: the entry waits for the online event, due and claimed by this page.
+    Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => false });
+    const tracker = make();
+    qualify(tracker);
+    await advance(AFTER_FIRST_WRITE_MS);
+    expect(calls).toHaveLength(0);
     Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
     try {
       document.dispatchEvent(new Event('visibilitychange'));
       window.dispatchEvent(new Event('pagehide'));
     } finally {
       delete (document as { visibilityState?: string }).visibilityState;
+      delete (navigator as { onLine?: boolean }).onLine;
     }
     expect(beacons).toHaveLength(1); // once per page, however many hide events
     expect(beacons[0]!.url).toBe(ENDPOINT);

@@ -51,7 +51,9 @@ async function nextPage(html: string, path = '/'): Promise<Record<string, number
  * delivers one fetch entry to the page's observers. Call before setup().
  */
 const observers = new Set<(list: { getEntries(): unknown[] }) => void>();
-function fakeResourceTiming(): void {
+/** `responseStatus: false`: an engine without it (WebKit). */
+function fakeResourceTiming({ responseStatus = true } = {}): void {
+  vi.stubGlobal('PerformanceResourceTiming', responseStatus ? class { responseStatus = 0; static { Object.defineProperty(this.prototype, 'responseStatus', { value: 0 }); } } : class {});
   vi.stubGlobal(
     'PerformanceObserver',
     class {
@@ -66,7 +68,7 @@ function fakeResourceTiming(): void {
     },
   );
 }
-function performanceEntry(path: string, status: number): void {
+function performanceEntry(path: string, status: number | undefined): void {
   const entry = { name: location.origin + path, initiatorType: 'fetch', responseStatus: status };
   for (const callback of observers) callback({ getEntries: () => [entry] });
 }
@@ -226,6 +228,30 @@ describe('cart adds', () => {
     expect((await signals()).add_to_cart).toBeUndefined();
     await vi.advanceTimersByTimeAsync(INTENT_TIMEOUT_MS);
     // A known platform control with no visible outcome counts at the deadline.
+    expect((await signals()).add_to_cart).toBe(1);
+  });
+
+  it("an engine without responseStatus (WebKit): a sold-out add is not counted; the page's own fetch tells the status, unchanged", async () => {
+    fakeResourceTiming({ responseStatus: false });
+    const statuses = [422, 200];
+    const pageFetch = vi.fn(async () => new Response('{}', { status: statuses.shift() }));
+    vi.stubGlobal('fetch', pageFetch);
+    await setup(`<form method="post" action="/cart/add" id="f"><input type="hidden" name="id" value="1"><button type="submit">Add to cart</button></form>`);
+    const form = document.querySelector('form')!;
+    const seen: number[] = [];
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void window.fetch('/cart/add', { method: 'POST', body: new FormData(form) }).then((response) => seen.push(response.status));
+    });
+    submit('form');
+    await settle();
+    performanceEntry('/cart/add', undefined); // Resource Timing says nothing about the status
+    await new Promise((resolve) => setTimeout(resolve, 3100)); // a new action for the next click
+    submit('form');
+    await settle();
+    performanceEntry('/cart/add', undefined);
+    expect(seen).toEqual([422, 200]); // the page got its responses
+    expect(pageFetch).toHaveBeenCalledTimes(2);
     expect((await signals()).add_to_cart).toBe(1);
   });
 
