@@ -90,11 +90,19 @@ export async function openPage(context) {
   return { page, errors };
 }
 
+/**
+ * Records the page's uncaught errors and unhandled rejections in `window.__errors`: classic
+ * WebDriver (WebKit) has no console access, so every engine reads them from the page. Not
+ * enumerable: the global-leak test counts enumerable globals.
+ */
+export const ERROR_RECORDER = `<script>Object.defineProperty(window, '__errors', { value: [] }); addEventListener('error', (e) => __errors.push('error: ' + e.message)); addEventListener('unhandledrejection', (e) => __errors.push('unhandledrejection: ' + String(e.reason)));</script>`;
+
 /** A store page with the documented stub, optional queued calls and the script tag. */
 export function storePage({ attributes = 'data-allow-automation', queued = '', body = '', script = 'leadscore.js', nonce = '' } = {}) {
   const n = nonce ? ` nonce="${nonce}"` : '';
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>Test store</title>
+${ERROR_RECORDER.replace('<script>', `<script${n}>`)}
 <script${n}>
 window.leadscore = window.leadscore || function () { (leadscore.q = leadscore.q || []).push(arguments) };
 ${queued}

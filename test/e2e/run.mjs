@@ -17,9 +17,10 @@ const files = readdirSync('test/e2e')
   .filter((name) => name.endsWith('.test.mjs'))
   .map((name) => `test/e2e/${name}`);
 const filter = process.argv.slice(2);
-const result = spawnSync(
-  process.execPath,
-  ['--test', '--test-concurrency=2', '--test-reporter=spec', ...(filter.length ? filter : files)],
-  { stdio: 'inherit' },
-);
+const args = ['--test', '--test-concurrency=2', '--test-reporter=spec', ...(filter.length ? filter : files)];
+// WebKit's MiniBrowser has no headless mode: without a display, the suite runs under xvfb-run.
+const xvfb = !process.env.DISPLAY && existsSync('/usr/bin/xvfb-run');
+const result = xvfb
+  ? spawnSync('/usr/bin/xvfb-run', ['-a', process.execPath, ...args], { stdio: 'inherit' })
+  : spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -1,3 +1,5 @@
+import { ERROR_RECORDER } from './harness.mjs';
+
 // Storefront pages that behave like each platform in shared/research/storefronts.md: the same
 // markup, the same requests, the same events. Each page installs the snippet from a script tag.
 
@@ -5,7 +7,7 @@ const SNIPPET = `<script>window.leadscore = window.leadscore || function () { (l
 <script async src="/dist/leadscore.js" data-allow-automation></script>`;
 const JQUERY = '<script src="/node_modules/jquery/dist/jquery.min.js"></script>';
 
-const page = (title, body, head = '') => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}${SNIPPET}</head><body>${body}</body></html>`;
+const page = (title, body, head = '') => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${ERROR_RECORDER}${head}${SNIPPET}</head><body>${body}</body></html>`;
 
 export const pages = {
   // Shopify Dawn: <product-form> intercepts submit and POSTs FormData to /cart/add with JSON accept.

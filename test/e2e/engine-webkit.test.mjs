@@ -1,0 +1,3 @@
+import { engineSuite } from './cross-engine.mjs';
+
+engineSuite('webkit');
