@@ -3,13 +3,12 @@
 /** True in a browser-like global (false during server rendering). */
 export const hasDom = (): boolean => typeof window !== 'undefined' && typeof document !== 'undefined';
 
-/** A random RFC 4122 version 4 UUID. `randomUUID` needs a secure context; plain http pages get the fallback. */
+/**
+ * A random RFC 4122 version 4 UUID from `crypto.getRandomValues`, which every supported browser has
+ * (in insecure contexts too, unlike `randomUUID`).
+ */
 export function randomId(): string {
-  const crypto = globalThis.crypto;
-  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (typeof crypto?.getRandomValues === 'function') crypto.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[6] = (bytes[6]! & 0x0f) | 0x40;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');

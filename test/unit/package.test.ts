@@ -31,9 +31,12 @@ export { state, handler };
 describe.skipIf(!built)('the packed package', () => {
   beforeAll(() => {
     project = mkdtempSync(join(tmpdir(), 'leadscore-consumer-'));
-    const [{ filename, files: packed }] = JSON.parse(
-      execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], { cwd: ROOT, encoding: 'utf8' }),
-    ) as { filename: string; files: { path: string }[] }[];
+    const { filename, files: packed } = (
+      JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], { cwd: ROOT, encoding: 'utf8' })) as {
+        filename: string;
+        files: { path: string }[];
+      }[]
+    )[0]!;
     files = packed.map((file) => file.path);
     const modules = join(project, 'node_modules');
     mkdirSync(join(modules, 'leadscore'), { recursive: true });
