@@ -79,3 +79,38 @@ export interface VisitorState {
   /** `idb` while the record lives in IndexedDB; `memory` when storage is unavailable or not allowed. */
   storage: 'idb' | 'memory';
 }
+
+/**
+ * The qualification beacon, schema v1 (`schema/beacon.v1.json`). Wire keys are defined here and
+ * nowhere else (transport/payload.ts builds and encodes them). Every field is documented in the README ("Beacon").
+ */
+export interface BeaconV1 {
+  v: 1;
+  /** Idempotency id: the same for every re-send of this qualification, from any tab or page. */
+  id: string;
+  site: string;
+  visitor: string;
+  stage: string;
+  threshold: number;
+  score: number;
+  /** Qualification number for this stage: 1, then 2 after a lapse and cool-off. */
+  n: number;
+  rules: Record<string, RuleState>;
+  signals: Record<string, number>;
+  visits: number;
+  firstSeen: number;
+  qualifiedAt: number;
+  /** Client wall-clock time at send. */
+  sentAt: number;
+  /** Milliseconds from qualification to send (monotonic when on the same page): server time - offset = qualification time. */
+  offset: number;
+  page: string;
+  attribution: Record<string, string>;
+  traits: Props;
+  /** Page experience of the qualifying page (leadscore.js only; absent in leadscore.lite.js). */
+  vitals?: Partial<Record<'lcp' | 'inp' | 'cls' | 'ttfb', number>>;
+  lib: string;
+}
+
+/** What is stored in the outbox: the beacon without the per-send fields. */
+export type StoredBeacon = Omit<BeaconV1, 'sentAt' | 'offset' | 'vitals'>;

@@ -1,4 +1,4 @@
-import type { Tracker } from '../tracker';
+import type { Tracker } from '../tracker/types';
 import type { Guard } from '../util/guard';
 
 type Style = Partial<CSSStyleDeclaration>;

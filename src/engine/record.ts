@@ -1,4 +1,4 @@
-import type { Props, PropValue } from '../types';
+import type { Props, PropValue, StoredBeacon } from '../types';
 
 /**
  * The persisted visitor record. Storage keys carry this version: a new shape means a new
@@ -48,7 +48,7 @@ export interface OutboxEntry {
   /** The beacon's idempotency id. */
   id: string;
   /** The beacon without its per-send fields (transport/payload.ts: StoredBeacon). */
-  beacon: Record<string, unknown>;
+  beacon: StoredBeacon;
   created: number;
   attempts: number;
   /** Not to be attempted before this time (backoff, Retry-After). */

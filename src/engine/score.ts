@@ -155,7 +155,7 @@ function applyOne(record: VisitorRecord, signal: Signal, rules: readonly Rule[],
   const counts = record.signals;
   const count = getOwn(counts, signal.name);
   if (count !== undefined || Object.keys(counts).length < MAX_SIGNAL_NAMES) counts[signal.name] = (count ?? 0) + 1;
-  record.recent.push([signal.name, signal.time, Math.round(total * 100) / 100]);
+  record.recent.push([signal.name, signal.time, round2(total)]);
   record.lastSeen = Math.max(record.lastSeen, signal.time);
   const after = clamped ? scoreAt(record, model, signal.time) : Math.max(0, raw + total);
   return { signal, hits, before: Math.max(0, raw), after };
@@ -244,7 +244,8 @@ export function applySignals(input: VisitorRecord, signals: readonly Signal[], m
   return { record, applied, crossed };
 }
 
-const round = (value: number): number => Math.round(value * 100) / 100;
+/** Two decimals: scores and points as people read them (state, events, beacons). */
+export const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 /** The public view of a record at `now`. */
 export function toVisitorState(
@@ -254,7 +255,7 @@ export function toVisitorState(
 ): VisitorState {
   const rules: VisitorState['rules'] = {};
   const byRule = scoreRules(record, model, options.now);
-  for (const id of Object.keys(byRule)) rules[id] = { count: getOwn(record.rules, id)!.count, points: round(byRule[id]!) };
+  for (const id of Object.keys(byRule)) rules[id] = { count: getOwn(record.rules, id)!.count, points: round2(byRule[id]!) };
   let stage: string | null = null;
   const qualified: Record<string, number> = {};
   for (const candidate of model.stages) {
@@ -266,7 +267,7 @@ export function toVisitorState(
   }
   return {
     visitorId: record.id,
-    score: round(scoreAt(record, model, options.now)),
+    score: round2(scoreAt(record, model, options.now)),
     stage,
     signals: { ...record.signals },
     rules,

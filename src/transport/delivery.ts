@@ -53,7 +53,7 @@ export function createDelivery(options: DeliveryOptions) {
   let stopped = false;
 
   function body(entry: OutboxEntry): string {
-    const stored = entry.beacon as unknown as StoredBeacon;
+    const stored = entry.beacon;
     const mark = options.qualifiedAt.get(entry.id);
     const time = now();
     const beacon: BeaconV1 = {

@@ -20,7 +20,7 @@ export function addToOutbox(record: VisitorRecord, beacon: StoredBeacon, context
   if (record.outbox.some((entry) => entry.id === beacon.id)) return;
   record.outbox.push({
     id: beacon.id,
-    beacon: beacon as unknown as Record<string, unknown>,
+    beacon,
     created: context.now,
     attempts: 0,
     next: context.now,

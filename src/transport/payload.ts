@@ -1,41 +1,9 @@
-import type { Props, RuleState } from '../types';
+import type { BeaconV1, Props, RuleState, StoredBeacon } from '../types';
 import { DEFAULT_URL_PARAMS } from '../engine/defaults';
+import { round2 } from '../engine/score';
 import { toJson } from '../util/json';
 
-/**
- * The qualification beacon, schema v1 (`schema/beacon.v1.json`). Wire keys are defined here and
- * nowhere else. Every field is documented in the README ("Beacon").
- */
-export interface BeaconV1 {
-  v: 1;
-  /** Idempotency id: the same for every re-send of this qualification, from any tab or page. */
-  id: string;
-  site: string;
-  visitor: string;
-  stage: string;
-  threshold: number;
-  score: number;
-  /** Qualification number for this stage: 1, then 2 after a lapse and cool-off. */
-  n: number;
-  rules: Record<string, RuleState>;
-  signals: Record<string, number>;
-  visits: number;
-  firstSeen: number;
-  qualifiedAt: number;
-  /** Client wall-clock time at send. */
-  sentAt: number;
-  /** Milliseconds from qualification to send (monotonic when on the same page): server time - offset = qualification time. */
-  offset: number;
-  page: string;
-  attribution: Record<string, string>;
-  traits: Props;
-  /** Page experience of the qualifying page (leadscore.js only; absent in leadscore.lite.js). */
-  vitals?: Partial<Record<'lcp' | 'inp' | 'cls' | 'ttfb', number>>;
-  lib: string;
-}
-
-/** What is stored in the outbox: the beacon without the per-send fields. */
-export type StoredBeacon = Omit<BeaconV1, 'sentAt' | 'offset' | 'vitals'>;
+export type { BeaconV1, StoredBeacon } from '../types';
 
 /** Our own cap, far inside the 64 KiB that sendBeacon/keepalive share with the page's other scripts. */
 export const MAX_BEACON_BYTES = 8192;
@@ -116,7 +84,7 @@ export function toStoredBeacon(
     visitor: state.visitorId,
     stage: crossing.stage,
     threshold: crossing.threshold,
-    score: Math.round(crossing.score * 100) / 100,
+    score: round2(crossing.score),
     n: crossing.n,
     rules: state.rules,
     signals: state.signals,

@@ -6,10 +6,6 @@
 export type ErrorReporter = (error: unknown) => void;
 
 let reporter: ErrorReporter | undefined;
-let failures = 0;
-
-/** How many failures the guard has swallowed on this page (for debug output and tests). */
-export const guardFailures = (): number => failures;
 
 /** Installs the reporter used in debug mode; returns a function that removes it. */
 export function onGuardError(report: ErrorReporter): () => void {
@@ -20,7 +16,6 @@ export function onGuardError(report: ErrorReporter): () => void {
 }
 
 function swallow(error: unknown): void {
-  failures++;
   try {
     reporter?.(error);
   } catch {

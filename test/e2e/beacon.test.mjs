@@ -37,6 +37,26 @@ describe('qualification beacon in real Chromium', () => {
     return { context, page, errors };
   }
 
+  it('keeps the stored record and outbox keys through the minified build (property mangling touches internal names only)', async () => {
+    const { context, page } = await open('/qualify');
+    await readState(page); // the record is written
+    const record = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const open = indexedDB.open('leadscore');
+          open.onerror = () => resolve({});
+          open.onsuccess = () => {
+            const request = open.result.transaction('kv').objectStore('kv').get('visitor.v1');
+            request.onsuccess = () => resolve(request.result ?? {});
+            request.onerror = () => resolve({});
+          };
+        }),
+    );
+    assert.deepEqual(Object.keys(record).sort(), ['attribution', 'firstSeen', 'id', 'lastSeen', 'outbox', 'recent', 'rules', 'seen', 'sessionStart', 'signals', 'stages', 'traits', 'version', 'visits']);
+    if (record.outbox.length) assert.deepEqual(Object.keys(record.outbox[0]).sort(), ['attempts', 'beacon', 'claim', 'claimAt', 'created', 'id', 'next', 'page']);
+    await context.close();
+  });
+
   it('sends one text/plain beacon that validates against schema v1', async () => {
     const { context, page, errors } = await open('/qualify');
     await until(() => received().length === 1, { message: 'the beacon' });
