@@ -156,8 +156,7 @@ function nextTaskOrLeave(step: (leaving: boolean) => void, leaving = false, sche
 /**
  * Starts the tracker once, in short tasks: the tag was read in this one; the configuration (with
  * every queued `init`) is parsed in the next, the tracker started in the one after, then the queue
- * is replayed. (Reading and parsing shared one task, 8 ms median at 4x CPU, and the tracker's start
- * took 9: the two largest start-up steps, stretched past 50 ms in a few loads of a busy VM.) A page
+ * is replayed (one task each keeps every start-up task short on a slow phone). A page
  * left in between starts it at once. If starting fails, the queue is replayed on an inert tracker:
  * no promise hangs.
  */
@@ -199,8 +198,7 @@ guard(() => {
   // Leaving before the tracker started (rare: the next task comes first on any real navigation)
   // starts it inside pagehide. This first hop is a timer (not nested, so not clamped; in a tab
   // loading hidden, up to a second late), so that the evaluation does not create nextTask's
-  // MessageChannel: its thread CPU time at 4x, on a blank page, fell from 7.1 to 6.1 ms and from
-  // 11.0 to 8.5 ms (medians of 30 and 40 loads, interleaved). The later hops create the channel.
+  // MessageChannel (the later hops create it).
   own.hurry = nextTaskOrLeave((leaving) => {
     if (own.started) return;
     const problems: ConfigProblem[] = [];

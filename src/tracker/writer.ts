@@ -2,8 +2,8 @@ import type { Props, Signal } from '../types';
 import type { Guard } from '../util/guard';
 
 /**
- * Signals per transaction. The engine costs ~6 µs a signal and a transaction ~3 ms at full speed,
- * so 500 stay well under a long task with 4× CPU throttling (npm run bench).
+ * Signals per transaction: small enough that one transaction stays under a long task on a slow
+ * phone (npm run bench measures it).
  */
 export const MAX_BATCH = 500;
 /** A signal is stored this long after it happened, so a burst of signals is one transaction. */

@@ -44,9 +44,8 @@ let channel: MessageChannel | undefined;
 /**
  * Runs `callback` in a new task (not a microtask: the current script's evaluation ends first).
  * A MessageChannel message, which unlike setTimeout is neither clamped nor throttled. One channel
- * serves every call, one message per callback, in order: a channel per call cost more than the
- * callbacks of the start-up steps (creating, entangling and closing the ports: 2.4 ms of a 13.8 ms
- * start-up in a CPU profile at 1x; npm run bench).
+ * serves every call, one message per callback, in order: a channel per call (creating, entangling
+ * and closing its ports) cost more than the start-up steps it scheduled.
  */
 export function nextTask(callback: () => void): void {
   if (typeof MessageChannel !== 'function') return void setTimeout(callback, 0);
