@@ -1,4 +1,4 @@
-import type { Guard } from '../util/guard';
+import { guard } from '../util/guard';
 import type { Props } from '../types';
 import { hookAfter, toNumber, toText } from './dom';
 import type { ActionMerger } from './merge';
@@ -83,7 +83,7 @@ export function parseDataLayerEntry(entry: unknown): { signal: string; props: Pr
  * push. Hooking `push` is unavoidable (no event exists): see `hookAfter`. `check()` reads entries
  * that arrived without passing through the hook and hooks a replaced array.
  */
-export function onDataLayer(merger: ActionMerger, guard: Guard) {
+export function onDataLayer(merger: ActionMerger) {
   const seen = new WeakSet<object>();
   const read = guard((entry: unknown): void => {
     if (!entry || typeof entry !== 'object' || seen.has(entry)) return;

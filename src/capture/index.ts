@@ -1,4 +1,4 @@
-import type { Guard } from '../util/guard';
+import { guard } from '../util/guard';
 import type { Props } from '../types';
 import { listen } from './dom';
 import { onEngagedTime } from './engaged';
@@ -17,8 +17,6 @@ export interface CaptureOptions {
   onEmail?: (email: string) => void;
   /** `data-capture-search`: keep search terms; otherwise a search is only counted. */
   captureSearch: boolean;
-  /** The tracker's guard: every listener and callback of ours runs behind it. */
-  guard: Guard;
   /**
    * Runs a start-up step later, in its own task and in order (the tracker's start-up queue), so
    * installing the detectors never makes one long task.
@@ -37,7 +35,6 @@ const ROUTE_RENDER_MS = 600;
 
 /** Installs every automatic detector. Each is independent; one failing never stops the others. */
 export function installCapture(options: CaptureOptions): Capture {
-  const { guard } = options;
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const later = (callback: () => void, ms: number): void => {
     const timer = setTimeout(
@@ -88,11 +85,11 @@ export function installCapture(options: CaptureOptions): Capture {
     recheck();
   };
   install(() => {
-    dataLayer = onDataLayer(merger, guard);
+    dataLayer = onDataLayer(merger);
     return dataLayer.stop;
   });
   install(() => {
-    platforms = onPlatformEvents(merger, guard);
+    platforms = onPlatformEvents(merger);
     return platforms.stop;
   });
   install(() => onCartRequests(merger));

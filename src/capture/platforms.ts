@@ -1,4 +1,4 @@
-import { guard as guardFn, type Guard } from '../util/guard';
+import { guard } from '../util/guard';
 import type { Props } from '../types';
 import { hookAfter, listen, toText } from './dom';
 import type { ActionMerger } from './merge';
@@ -55,7 +55,7 @@ function observeRequest(merger: ActionMerger, url: string, status: number | unde
 export function onCartRequests(merger: ActionMerger): () => void {
   if (typeof PerformanceObserver === 'undefined' || !PerformanceObserver.supportedEntryTypes?.includes('resource')) return () => undefined;
   const withStatus = typeof PerformanceResourceTiming === 'function' && 'responseStatus' in PerformanceResourceTiming.prototype;
-  const observer = new PerformanceObserver(guardFn((list: PerformanceObserverEntryList) => {
+  const observer = new PerformanceObserver(guard((list: PerformanceObserverEntryList) => {
     for (const entry of list.getEntries() as PerformanceEntryWithStatus[]) {
       if (entry.initiatorType !== 'fetch' && entry.initiatorType !== 'xmlhttprequest') continue;
       // Without responseStatus a fetch's outcome comes from followFetch; an XHR's stays unknown.
@@ -68,14 +68,14 @@ export function onCartRequests(merger: ActionMerger): () => void {
   let unfollow = (): void => undefined;
   if (!withStatus && typeof fetch === 'function') {
     followed = true;
-    unfollow = hookAfter(window, 'fetch', guardFn((args: unknown[], result: unknown) => {
+    unfollow = hookAfter(window, 'fetch', guard((args: unknown[], result: unknown) => {
       const [input, init] = args as [RequestInfo | URL, RequestInit | undefined];
       const url = new URL(input instanceof Request ? input.url : String(input), location.href).href;
       const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
       if (!CART_ADD_URL.test(url) && !BODY_OUTCOME_URL.test(url) && !(method === 'POST' && url.startsWith(location.origin))) return;
       // Only a cart request's promise gets a handler (so its rejection stays the page's to report
       // everywhere else); a network failure tells nothing.
-      if (result instanceof Promise) result.then(guardFn((response: Response) => observeRequest(merger, url, response.status)), () => undefined);
+      if (result instanceof Promise) result.then(guard((response: Response) => observeRequest(merger, url, response.status)), () => undefined);
     }));
   }
   return () => {
@@ -99,7 +99,7 @@ interface PrestaShopLike {
  * WooCommerce's `added_to_cart` and Magento's `ajax:addToCart`; PrestaShop's `updateCart` with
  * `linkAction: 'add-to-cart'`. jQuery's `.trigger()` dispatches no DOM event, hence the jQuery hook.
  */
-export function onPlatformEvents(merger: ActionMerger, guard: Guard): {
+export function onPlatformEvents(merger: ActionMerger): {
   stop: () => void;
   /** Looks again for late globals (jQuery, prestashop); cheap, idempotent. */
   hook: () => void;

@@ -293,7 +293,6 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
         hashChange: config.hashChange,
         onEmail: config.captureEmail ? (email) => addTraits({ email }) : undefined,
         captureSearch: config.captureSearch,
-        guard,
         defer: (step) => void steps.push(step),
       });
     }
