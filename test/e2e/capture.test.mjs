@@ -1,28 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openPage, readState, startServer, waitForSignals } from './harness.mjs';
+import { describe, it } from 'node:test';
+import { readState, storefrontSuite, waitForSignals } from './harness.mjs';
 import { handlers, pages } from './storefronts.mjs';
 
 describe('automatic capture on storefronts in real Chromium', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer(pages, handlers);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function open(path) {
-    const context = await browser.newContext();
-    const { page, errors } = await openPage(context);
-    await page.clock.install();
-    await page.goto(server.origin + path);
-    await readState(page);
-    return { context, page, errors };
-  }
+  const suite = storefrontSuite(pages, handlers);
+  const open = suite.open;
 
   it('Shopify: one add from the AJAX product form, none from a sold-out variant, steppers or option pickers', async () => {
     const { context, page, errors } = await open('/shopify/products/mug');

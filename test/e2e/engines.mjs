@@ -58,55 +58,33 @@ const tabOf = (api) => ({
   errors: () => api.evaluate(() => window.__errors ?? ['no error recorder on this page']),
 });
 
+/** Playwright's and puppeteer's pages share this much API; so do their contexts. */
+const pageTab = (page) =>
+  tabOf({
+    goto: (to) => page.goto(to).then(() => undefined),
+    evaluate: (fn, arg) => page.evaluate(fn, arg),
+    click: (selector) => page.click(selector),
+    url: async () => page.url(),
+    close: () => page.close(),
+  });
+const contextProfile = (context) => ({
+  async open(url) {
+    const page = await context.newPage();
+    await page.goto(url);
+    return pageTab(page);
+  },
+  close: () => context.close(),
+});
+
 async function chromium() {
   const browser = await launchBrowser();
-  return {
-    name: 'chromium',
-    async profile() {
-      const context = await browser.newContext();
-      return {
-        async open(url) {
-          const page = await context.newPage();
-          await page.goto(url);
-          return tabOf({
-            goto: (to) => page.goto(to).then(() => undefined),
-            evaluate: (fn, arg) => page.evaluate(fn, arg),
-            click: (selector) => page.click(selector),
-            url: async () => page.url(),
-            close: () => page.close(),
-          });
-        },
-        close: () => context.close(),
-      };
-    },
-    close: () => browser.close(),
-  };
+  return { name: 'chromium', profile: async () => contextProfile(await browser.newContext()), close: () => browser.close() };
 }
 
 async function firefox() {
   const { default: puppeteer } = await import('puppeteer-core');
   const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX_PATH, headless: true });
-  return {
-    name: 'firefox',
-    async profile() {
-      const context = await browser.createBrowserContext();
-      return {
-        async open(url) {
-          const page = await context.newPage();
-          await page.goto(url);
-          return tabOf({
-            goto: (to) => page.goto(to).then(() => undefined),
-            evaluate: (fn, arg) => page.evaluate(fn, arg),
-            click: (selector) => page.click(selector),
-            url: async () => page.url(),
-            close: () => page.close(),
-          });
-        },
-        close: () => context.close(),
-      };
-    },
-    close: () => browser.close(),
-  };
+  return { name: 'firefox', profile: async () => contextProfile(await browser.createBrowserContext()), close: () => browser.close() };
 }
 
 const freePort = () =>

@@ -209,3 +209,28 @@ export const untilFirstAttemptSettled = (page) =>
     const outbox = await readOutbox(page);
     return outbox.length === 0 || outbox[0].attempts >= 1;
   }, { message: 'the first attempt to be settled' });
+
+/**
+ * A suite on the storefront pages: one server and browser for the suite; `open(path)` gives a new
+ * context and page with a fake clock, the snippet booted.
+ */
+export function storefrontSuite(pages, handlers) {
+  const suite = { server: null, browser: null };
+  before(async () => {
+    suite.server = await startServer(pages, handlers);
+    suite.browser = await launchBrowser();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  suite.open = async (path) => {
+    const context = await suite.browser.newContext();
+    const { page, errors } = await openPage(context);
+    await page.clock.install();
+    await page.goto(suite.server.origin + path);
+    await readState(page);
+    return { context, page, errors };
+  };
+  return suite;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openPage, readState, startServer, waitForSignals } from './harness.mjs';
+import { describe, it } from 'node:test';
+import { readState, storefrontSuite, waitForSignals } from './harness.mjs';
 import { handlers, pages } from './storefronts.mjs';
 
 /**
@@ -9,25 +9,8 @@ import { handlers, pages } from './storefronts.mjs';
  * cart, list, search and removal signals. Exact counts; no page error.
  */
 describe('storefront outcomes in real Chromium', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer(pages, handlers);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function open(path) {
-    const context = await browser.newContext();
-    const { page, errors } = await openPage(context);
-    await page.clock.install();
-    await page.goto(server.origin + path);
-    await readState(page);
-    return { context, page, errors };
-  }
+  const suite = storefrontSuite(pages, handlers);
+  const open = suite.open;
   /** After a navigation: the new page decides the provisional adds once it has loaded (1 s later). */
   async function settledSignals(page, pageViews) {
     await waitForSignals(page, (s) => s.page_view === pageViews);
@@ -74,7 +57,7 @@ describe('storefront outcomes in real Chromium', () => {
     const { context, page, errors } = await open('/shopify/classic');
     await Promise.all([page.waitForURL('**/cart/add'), page.click('#refused button')]);
     assert.equal((await settledSignals(page, 2)).add_to_cart, undefined);
-    await page.goto(server.origin + '/shopify/classic');
+    await page.goto(suite.server.origin + '/shopify/classic');
     await Promise.all([page.waitForURL('**/shopify/cart'), page.click('#ok button')]);
     assert.equal((await settledSignals(page, 4)).add_to_cart, 1);
     assert.deepEqual(errors, []);
@@ -97,7 +80,7 @@ describe('storefront outcomes in real Chromium', () => {
     let signals = await settledSignals(page, 2);
     assert.equal(signals.begin_checkout, 1);
     assert.equal(signals.add_to_cart, undefined);
-    await page.goto(server.origin + '/shopify/products/mug');
+    await page.goto(suite.server.origin + '/shopify/products/mug');
     await Promise.all([page.waitForURL('**/empty?checkout=2'), page.click('text=Buy with Shop')]);
     signals = await settledSignals(page, 4);
     assert.equal(signals.add_to_cart, undefined);
@@ -110,9 +93,9 @@ describe('storefront outcomes in real Chromium', () => {
   it('a collection, a search (without its terms), the cart page and a removed line: one signal each', async () => {
     const { context, page, errors } = await open('/collections/mugs');
     await waitForSignals(page, (s) => s.view_item_list === 1);
-    await page.goto(server.origin + '/search?q=blue+mug');
+    await page.goto(suite.server.origin + '/search?q=blue+mug');
     await waitForSignals(page, (s) => s.search === 1);
-    await page.goto(server.origin + '/shopify/cart');
+    await page.goto(suite.server.origin + '/shopify/cart');
     await waitForSignals(page, (s) => s.view_cart === 1);
     await page.click('cart-remove-button a');
     await page.waitForFunction(() => window.removed === true);
