@@ -20,6 +20,7 @@ import { guard, onGuardError } from '../util/guard';
 import { toProps, toSignalName } from '../util/sanitize';
 import { createInertTracker, emptyState, noop } from './inert';
 import { onLifecycle, runSteps } from './lifecycle';
+import { createRecords } from './records';
 import { createStages } from './stages';
 import type { Tracker, TrackerDeps, TrackerEvents } from './types';
 import { createWriter } from './writer';
@@ -103,10 +104,6 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   const tab = pageId;
   let sequence = 0;
   let readVitals: () => ReturnType<ReturnType<typeof watchVitals>> = () => undefined;
-  /** The latest committed record this page knows (the synchronous leave path reads it). */
-  let latest: VisitorRecord | null = null;
-  /** The record the write in flight is committing. */
-  let uncommitted: VisitorRecord | null = null;
   /** This page's signals while storage is not allowed, for replay when consent arrives. */
   let memorySignals: Signal[] = [];
   /** Cart adds whose outcome the next page (or this one, later) tells: see PROVISIONAL_MS. */
@@ -138,33 +135,19 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
 
   const stages = createStages({ model, beaconFor, emit: (event) => emit('qualified', event), monotonic, guard });
 
-  /** Runs `change` on the record in one transaction (the beacon outbox's claims and settlements). */
-  const mutate = async (change: (record: VisitorRecord) => void): Promise<VisitorRecord> => {
-    const committed = (await store.update((stored) => {
-      const record = revive(stored);
-      change(record);
-      return record;
-    })) as VisitorRecord;
-    latest = committed;
-    stages.observe(committed);
-    return committed;
-  };
+  const records = createRecords({ store: () => store, revive, onSeen: stages.observe });
 
   const delivery: Delivery | null = config.endpoint
     ? createDelivery({
         endpoint: config.endpoint,
         tab,
         page: pageId,
-        mutate,
-        // A page left between a crossing's commit and this page hearing of it still sends it: the
-        // record its write is committing (the id is the same whoever sends it).
-        latest: () => uncommitted ?? latest,
-        now,
-        random,
-        monotonic,
+        // latest() includes a record a write is committing: a page left between a crossing's commit
+        // and hearing of it still sends it (the id is the same whoever sends it).
+        records,
+        clock: { now, monotonic, random },
         qualifiedAt: stages.qualifiedAt,
         vitals: () => readVitals(),
-        guard,
         log,
         policy: { ...DEFAULT_RETRY, maxAttempts: config.retryMaxAttempts, maxAgeMs: config.retryMaxAgeDays * DAY_MS },
       })
@@ -179,21 +162,22 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   async function write(signals: Signal[], traits: Props): Promise<boolean> {
     let result!: ReturnType<typeof applySignals>;
     let beacons: StoredBeacon[] = [];
-    await store.update((stored) => {
-      const base = revive(stored);
-      for (const key of Object.keys(traits)) {
-        if (getOwn(base.traits, key) !== undefined || Object.keys(base.traits).length < MAX_TRAITS) base.traits[key] = traits[key]!;
-      }
-      result = applySignals(base, signals, model);
-      beacons = result.crossed.map((crossing) => {
-        const beacon = beaconFor(result.record, crossing);
-        if (gate.canSend()) addToOutbox(result.record, beacon, { now: now(), tab, page: pageId });
-        return beacon;
-      });
-      return (uncommitted = result.record);
-    });
-    uncommitted = null;
-    latest = result.record;
+    await records.update(
+      (base) => {
+        for (const key of Object.keys(traits)) {
+          if (getOwn(base.traits, key) !== undefined || Object.keys(base.traits).length < MAX_TRAITS) base.traits[key] = traits[key]!;
+        }
+        result = applySignals(base, signals, model);
+        beacons = result.crossed.map((crossing) => {
+          const beacon = beaconFor(result.record, crossing);
+          if (gate.canSend()) addToOutbox(result.record, beacon, { now: now(), tab, page: pageId });
+          return beacon;
+        });
+        return result.record;
+      },
+      // This tab's crossings are told first (stages.crossed), then the record is seen.
+      { seen: false },
+    );
     fallbackId = result.record.id;
     // Per-signal payloads only for someone to hear them: a burst of 1 000 signals is 1 000 objects.
     if (listeners.signal.size || (__DEBUG__ && debug)) {
@@ -256,14 +240,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     provisional = [];
   }
 
-  const refresh = (): Promise<void> =>
-    writer.queue(async () => {
-      const record = parseRecord(await store.read());
-      if (record) {
-        latest = record;
-        stages.observe(record);
-      }
-    });
+  const refresh = (): Promise<void> => writer.queue(records.read);
   const openChannel = (): void => void (gate.canPersist() && stages.open(() => void refresh()));
 
   const record = (name: string, props: Props, navigating?: boolean): void => {
@@ -343,7 +320,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     provisional = [];
     clearJournal();
     await writer.queue(() => store.clear());
-    latest = null;
+    records.forget();
     stages.forget();
     fallbackId = randomId();
     lastScore = 0;
@@ -368,7 +345,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       store = openStore();
       clearJournal();
       stages.close();
-      latest = null;
+      records.forget();
       void writer.queue(() => old.clear());
     }
   }
@@ -411,10 +388,13 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     }),
     reset: guard(forget, Promise.resolve()),
     flush: guard(() => {
-      const before = latest;
-      // A write made by this flush read every tab's outbox (each write or read replaces `latest`):
+      const before = records.committed();
+      // A write made by this flush read every tab's outbox (each write or read replaces the copy):
       // if it held nothing, there is nothing to send and no claim to take, so no second transaction.
-      return writer.flush().then(() => (latest !== before && !latest?.outbox.length ? undefined : deliver(true)));
+      return writer.flush().then(() => {
+        const after = records.committed();
+        return after !== before && !after?.outbox.length ? undefined : deliver(true);
+      });
     }, Promise.resolve()),
     destroy: guard(() => {
       if (destroyed) return;

@@ -1,5 +1,5 @@
 import type { OutboxEntry, VisitorRecord } from '../engine/record';
-import type { Guard } from '../util/guard';
+import { guard } from '../util/guard';
 import { CLAIM_RENEW_MS, claimDue, isClaimable, isDue, nextDueAt, renewClaims, settleEntry } from './outbox';
 import { encodeBeacon, type BeaconV1, type StoredBeacon } from './payload';
 import { DEFAULT_RETRY, judgeAttempt, type RetryPolicy } from './retry';
@@ -18,17 +18,18 @@ export interface DeliveryOptions {
   tab: string;
   /** This page load. */
   page: string;
-  /** Runs `change` on the visitor record in one transaction; resolves to the committed record. */
-  mutate: (change: (record: VisitorRecord) => void) => Promise<VisitorRecord>;
-  /** The latest committed record known to this page (for the synchronous leave path). */
-  latest: () => VisitorRecord | null;
-  now: () => number;
-  random: () => number;
-  monotonic: () => number;
+  /**
+   * The owner of the visitor record (tracker/records.ts): the outbox's claims and settlements are
+   * transactions on it; `latest()` serves the synchronous leave path.
+   */
+  records: {
+    update: (change: (record: VisitorRecord) => void) => Promise<VisitorRecord>;
+    latest: () => VisitorRecord | null;
+  };
+  clock: { now: () => number; monotonic: () => number; random: () => number };
   /** Monotonic time at which each beacon qualified on this page. */
   qualifiedAt: Map<string, number>;
   vitals: () => Vitals | undefined;
-  guard: Guard;
   log: (...args: unknown[]) => void;
   policy?: RetryPolicy;
 }
@@ -40,7 +41,8 @@ export interface DeliveryOptions {
  * next page load re-sends with the same id when the beacon did not arrive.
  */
 export function createDelivery(options: DeliveryOptions) {
-  const { endpoint, tab, now, guard, log } = options;
+  const { endpoint, tab, log, records } = options;
+  const { now } = options.clock;
   const policy = options.policy ?? DEFAULT_RETRY;
   const failuresOnPage = new Map<string, number>();
   /** Sent with sendBeacon, or in flight with a keepalive fetch: not sent again as the page goes. */
@@ -59,7 +61,7 @@ export function createDelivery(options: DeliveryOptions) {
     const beacon: BeaconV1 = {
       ...stored,
       sentAt: time,
-      offset: Math.max(0, Math.round(mark !== undefined ? options.monotonic() - mark : time - stored.qualifiedAt)),
+      offset: Math.max(0, Math.round(mark !== undefined ? options.clock.monotonic() - mark : time - stored.qualifiedAt)),
     };
     const vitals = entry.page === options.page ? options.vitals() : undefined;
     if (vitals) beacon.vitals = vitals;
@@ -81,14 +83,14 @@ export function createDelivery(options: DeliveryOptions) {
       return;
     }
     let claimed: OutboxEntry[] = [];
-    let record = await options.mutate((current) => {
+    let record = await records.update((current) => {
       claimed = claimDue(current, { now: now(), tab, force, accept: (entry) => (failuresOnPage.get(entry.id) ?? 0) < MAX_NETWORK_FAILURES_PER_PAGE });
     });
     // While this page sends, it renews its claims; if it dies, they lapse within CLAIM_TTL_MS.
     let sending = true;
     const renew = (): void => {
       if (sending && !stopped) renewal = setTimeout(
-        guard(() => void options.mutate((current) => renewClaims(current, tab, now())).then(renew)),
+        guard(() => void records.update((current) => renewClaims(current, tab, now())).then(renew)),
         CLAIM_RENEW_MS,
       );
     };
@@ -100,9 +102,9 @@ export function createDelivery(options: DeliveryOptions) {
         const outcome = await sendWithFetch(endpoint, body(entry));
         if (first) leftOnPage.delete(entry.id);
         if (!outcome.status) failuresOnPage.set(entry.id, (failuresOnPage.get(entry.id) ?? 0) + 1);
-        const verdict = judgeAttempt(outcome, entry, { now: now(), random: options.random, policy });
+        const verdict = judgeAttempt(outcome, entry, { now: now(), random: options.clock.random, policy });
         __DEBUG__ && log(`beacon ${entry.id}: ${outcome.status || 'network error'} -> ${verdict.kind}`, verdict);
-        record = await options.mutate((current) => settleEntry(current, entry.id, verdict, { now: now(), tab }));
+        record = await records.update((current) => settleEntry(current, entry.id, verdict, { now: now(), tab }));
       }
     } finally {
       sending = false;
@@ -128,7 +130,7 @@ export function createDelivery(options: DeliveryOptions) {
 
   /** The page is hidden or left: hand due entries this page may send to the browser's beacon queue. */
   function leave(): void {
-    const record = options.latest();
+    const record = records.latest();
     if (!record || stopped) return;
     const time = now();
     for (const entry of record.outbox) {

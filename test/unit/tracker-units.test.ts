@@ -215,3 +215,34 @@ describe('page lifecycle', () => {
     expect(tasks).toBe(4);
   });
 });
+
+describe('record owner', () => {
+  it('runs changes in one transaction each, keeps the newest copy and reports what it saw', async () => {
+    const { createVisitorStore } = await import('../../src/store/visitor');
+    const { createRecords } = await import('../../src/tracker/records');
+    const store = createVisitorStore({ persist: false });
+    const seen: number[] = [];
+    const records = createRecords({
+      store: () => store,
+      revive: (stored) => (stored ? structuredClone(stored as ReturnType<typeof newRecord>) : newRecord('v', 1)),
+      onSeen: (record) => seen.push(record.visits),
+    });
+    expect(records.latest()).toBeNull();
+    const first = await records.update((record) => {
+      record.visits = 1;
+    });
+    expect(first.visits).toBe(1);
+    await records.update(
+      (record) => {
+        record.visits = 2;
+      },
+      { seen: false },
+    );
+    expect(records.committed()?.visits).toBe(2);
+    expect(seen).toEqual([1]);
+    await records.read();
+    expect(seen).toEqual([1, 2]);
+    records.forget();
+    expect(records.committed()).toBeNull();
+  });
+});
