@@ -8,7 +8,9 @@ import { createBeaconHandler, parseBeacon, createMemoryDedupe } from '../dist/re
 import { launchBrowser, startServer } from '../test/e2e/harness.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const FILES = ['leadscore.js', 'leadscore.lite.js'];
+// BENCH_FILES compares other builds in the same run (say a copy of an older dist/leadscore.js as
+// dist/leadscore.before.js); BENCH_RESULTS=0 leaves bench/RESULTS.md as it is.
+const FILES = (process.env.BENCH_FILES ?? 'leadscore.js,leadscore.lite.js').split(',');
 /** Signals per page task in a burst: visitors click one thing at a time, not 1 000 in one task. */
 const CHUNK = 20;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -446,4 +448,4 @@ const lines = [
 ];
 const report = lines.join('\n');
 console.log(report);
-writeFileSync('bench/RESULTS.md', `# Benchmark results\n\nReproduce: \`npm run bench\` (BENCH_RUNS=9 for more runs).\n\n${report}\n`);
+if (process.env.BENCH_RESULTS !== '0') writeFileSync('bench/RESULTS.md', `# Benchmark results\n\nReproduce: \`npm run bench\` (BENCH_RUNS=9 for more runs).\n\n${report}\n`);
