@@ -17,6 +17,8 @@ export interface CaptureOptions {
   onEmail?: (email: string) => void;
   /** `data-capture-search`: keep search terms; otherwise a search is only counted. */
   captureSearch: boolean;
+  /** Our own beacon endpoint (absolute): its requests are ours, never proof of a store's add. */
+  endpoint: string | null;
   /**
    * Runs a start-up step later, in its own task and in order (the tracker's start-up queue), so
    * installing the detectors never makes one long task.
@@ -92,7 +94,7 @@ export function installCapture(options: CaptureOptions): Capture {
     platforms = onPlatformEvents(merger);
     return platforms.stop;
   });
-  install(() => onCartRequests(merger));
+  install(() => onCartRequests(merger, options.endpoint));
   install(() =>
     onInteractions({ merger, readProduct: () => readProduct() ?? {}, onInteraction: guard(recheck), onEmail: options.onEmail }),
   );

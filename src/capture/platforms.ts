@@ -22,7 +22,9 @@ type PerformanceEntryWithStatus = PerformanceResourceTiming & { responseStatus?:
  * engine cannot tell it (WebKit has no `responseStatus`): then a cart add awaits other proof (never
  * counts as a success by itself) and nothing else is inferred.
  */
-function observeRequest(merger: ActionMerger, url: string, status: number | undefined): void {
+function observeRequest(merger: ActionMerger, url: string, status: number | undefined, endpoint: string | null): void {
+  // Our own beacons go to the site's origin too: they are no proof of anything the visitor did.
+  if (endpoint && url.startsWith(endpoint)) return;
   const failed = status !== undefined && status >= 400;
   if (BODY_OUTCOME_URL.test(url)) {
     merger.observe({ signal: 'add_to_cart', props: {}, kind: failed ? 'fail' : 'await' });
@@ -52,7 +54,7 @@ function observeRequest(merger: ActionMerger, url: string, status: number | unde
  * is read from the response they already received. XMLHttpRequest is not followed (that would need
  * a prototype change): such adds count on the platform's event only.
  */
-export function onCartRequests(merger: ActionMerger): () => void {
+export function onCartRequests(merger: ActionMerger, endpoint: string | null = null): () => void {
   if (typeof PerformanceObserver === 'undefined' || !PerformanceObserver.supportedEntryTypes?.includes('resource')) return () => undefined;
   const withStatus = typeof PerformanceResourceTiming === 'function' && 'responseStatus' in PerformanceResourceTiming.prototype;
   const observer = new PerformanceObserver(guard((list: PerformanceObserverEntryList) => {
@@ -60,7 +62,7 @@ export function onCartRequests(merger: ActionMerger): () => void {
       if (entry.initiatorType !== 'fetch' && entry.initiatorType !== 'xmlhttprequest') continue;
       // Without responseStatus a fetch's outcome comes from followFetch; an XHR's stays unknown.
       if (!withStatus && entry.initiatorType === 'fetch' && followed) continue;
-      observeRequest(merger, entry.name, entry.responseStatus);
+      observeRequest(merger, entry.name, entry.responseStatus, endpoint);
     }
   }));
   observer.observe({ type: 'resource' });
@@ -75,7 +77,7 @@ export function onCartRequests(merger: ActionMerger): () => void {
       if (!CART_ADD_URL.test(url) && !BODY_OUTCOME_URL.test(url) && !(method === 'POST' && url.startsWith(location.origin))) return;
       // Only a cart request's promise gets a handler (so its rejection stays the page's to report
       // everywhere else); a network failure tells nothing.
-      if (result instanceof Promise) result.then(guard((response: Response) => observeRequest(merger, url, response.status)), () => undefined);
+      if (result instanceof Promise) result.then(guard((response: Response) => observeRequest(merger, url, response.status, endpoint)), () => undefined);
     }));
   }
   return () => {

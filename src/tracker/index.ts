@@ -270,6 +270,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
         hashChange: config.hashChange,
         onEmail: config.captureEmail ? (email) => addTraits({ email }) : undefined,
         captureSearch: config.captureSearch,
+        endpoint: config.endpoint,
         defer: (step) => void steps.push(step),
       });
     }

@@ -426,6 +426,20 @@ describe('cart adds', () => {
     expect((await nextPage('<h1>Basket</h1>', '/basket')).add_to_cart).toBe(1);
   });
 
+  it("plain store: our own beacon request to the site's origin does not confirm an add", async () => {
+    fakeResourceTiming();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    await setup(`<button type="button" id="bag">Add to bag</button>`, { endpoint: '/collect' });
+    click('#bag', true);
+    performanceEntry('/collect', 204); // a beacon of ours, sent meanwhile
+    await vi.advanceTimersByTimeAsync(INTENT_TIMEOUT_MS + 100);
+    expect((await signals()).add_to_cart).toBeUndefined();
+    click('#bag', true);
+    performanceEntry('/api/bag', 200); // the store's own request does
+    await vi.advanceTimersByTimeAsync(10);
+    expect((await signals()).add_to_cart).toBe(1);
+  });
+
   it('plain store: a JavaScript-only button with no confirmation never counts', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     await setup(`<button type="button">Add to cart</button>`);
