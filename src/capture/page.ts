@@ -135,11 +135,10 @@ const STORE_ERROR = '.woocommerce-error,.wc-block-components-notice-banner.is-er
  * (read only, for this one test).
  */
 export function readStoreError(): boolean {
-  let cookie = '';
   try {
-    cookie = document.cookie;
+    // The cookie is read last, only when the page itself shows nothing.
+    return /\/cart\/add(\.js)?\/?$/.test(location.pathname) || !!document.querySelector(STORE_ERROR) || /(^|;\s*)mage-messages=[^;]*%22error%22/i.test(document.cookie);
   } catch {
-    // Sandboxed documents throw on cookie access.
+    return false; // Sandboxed documents throw on cookie access.
   }
-  return /\/cart\/add(\.js)?\/?$/.test(location.pathname) || !!document.querySelector(STORE_ERROR) || /(^|;\s*)mage-messages=[^;]*%22error%22/i.test(cookie);
 }

@@ -12,8 +12,9 @@ export interface RecordsOptions {
 
 /**
  * The one owner of the visitor record on this page. Every transaction on it (the writer's
- * batches, the outbox's claims, renewals and settlements) and every read goes through here; it
- * keeps the newest copy this page knows, which the synchronous page-hide path reads.
+ * batches, the outbox's claims, renewals and settlements) and every read that refreshes the page's
+ * copy goes through here (getState() reads the store directly: it only reports); it keeps the
+ * newest copy this page knows, which the synchronous page-hide path reads.
  */
 export function createRecords(options: RecordsOptions) {
   let committed: VisitorRecord | null = null;
