@@ -20,7 +20,7 @@ const transpile = ({ webVitals, debug }) =>
 const COMPILE_HINT = '//# allFunctionsCalledOnLoad';
 
 const INTERNAL_PROPERTIES =
-  /^(canPersist|canSend|canRecord|mayReadStorage|readStoredOptOut|setConsent|optedOut|consented|privacySignal|journalNow|addTraits|prepend|queue|schedule|crossed|forget|beforeWrite|nextTask|monotonic|beaconFor|restored|journal|mutate|latest|stopped|ready|guard|emit|merger|onEmail|readProduct|onInteraction|defer|deliver|trusted|awaiting|emittedAt|settle|leave|kind|records|clock|committed|onSeen|revive)$/;
+  /^(canPersist|canSend|canRecord|mayReadStorage|readStoredOptOut|setConsent|optedOut|consented|privacySignal|journalNow|addTraits|prepend|queue|schedule|crossed|forget|beforeWrite|nextTask|monotonic|beaconFor|restored|journal|mutate|latest|stopped|ready|guard|emit|merger|onEmail|readProduct|onInteraction|defer|deliver|trusted|awaiting|emittedAt|settle|leave|kind|records|clock|committed|onSeen|revive|prependTraits|traitsId)$/;
 
 const terserOptions = {
   ecma: 2020,

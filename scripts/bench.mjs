@@ -11,6 +11,10 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 // BENCH_FILES compares other builds in the same run (say a copy of an older dist/leadscore.js as
 // dist/leadscore.before.js); BENCH_RESULTS=0 leaves bench/RESULTS.md as it is.
 const FILES = (process.env.BENCH_FILES ?? 'leadscore.js,leadscore.lite.js').split(',');
+// BENCH_SIGNAL_MIX=commerce: the track() half of each burst is product views, cart adds and removes
+// of distinct products with names, prices and categories (what interest tracking works on), not a
+// custom signal: run with BENCH_FILES against a build before interest tracking to see its cost.
+const COMMERCE = process.env.BENCH_SIGNAL_MIX === 'commerce';
 /** Signals per page task in a burst: visitors click one thing at a time, not 1 000 in one task. */
 const CHUNK = 20;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -112,7 +116,8 @@ async function measure(browser, server, path, scriptUrl, throttle, burst) {
   }, burst);
   const idbBefore = await tab.evaluate(() => window.__bench.idb);
   const inPageMs = await tab.evaluate(
-    async ([count, chunk]) => {
+    async ([count, chunk, commerce]) => {
+      const names = ['view_item', 'add_to_cart', 'remove_from_cart'];
       performance.mark('burst-start');
       let spent = 0;
       const buttons = document.querySelectorAll('button');
@@ -121,7 +126,8 @@ async function measure(browser, server, path, scriptUrl, throttle, burst) {
         const step = () => {
           const started = performance.now();
           for (const end = Math.min(i + chunk, count); i < end; i++) {
-            if (i % 2) leadscore.track('bench_signal', { i });
+            if (i % 2 && commerce) leadscore.track(names[(i >> 1) % 3], { item_id: 'p' + i, name: 'Product ' + i, price: i % 97, currency: 'EUR', category: 'C' + (i % 7) });
+            else if (i % 2) leadscore.track('bench_signal', { i });
             else buttons[i / 2].dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
           }
           spent += performance.now() - started;
@@ -135,7 +141,7 @@ async function measure(browser, server, path, scriptUrl, throttle, burst) {
       performance.mark('burst-end');
       return spent;
     },
-    [burst, CHUNK],
+    [burst, CHUNK, COMMERCE],
   );
   const idb = (await tab.evaluate(() => window.__bench.idb)) - idbBefore;
   const trace = await browser.stopTracing();
@@ -337,13 +343,21 @@ async function longTaskSurvey() {
 
 function typicalBeacon(i) {
   return JSON.stringify({
-    v: 1, id: `visitor-${i}.mql.1`, site: 'mug-shop.example', visitor: `visitor-${i}`, stage: 'mql', threshold: 50, score: 52.86, n: 1,
+    v: 2, type: 'qualified', id: `visitor-${i}.mql.1`, site: 'mug-shop.example', visitor: `visitor-${i}`, stage: 'mql', threshold: 50, score: 52.86, n: 1,
     rules: { repeat_visit: { count: 1, points: 10 }, view_item: { count: 2, points: 16 }, add_to_cart: { count: 1, points: 20 }, high_value_page: { count: 1, points: 12 }, page_view: { count: 6, points: 5.4 }, engaged_time: { count: 4, points: 4 } },
     signals: { session_start: 2, repeat_visit: 1, page_view: 6, view_item: 2, add_to_cart: 1, engaged_time: 6 },
-    visits: 2, firstSeen: 1767607200000, qualifiedAt: 1767866580000, sentAt: 1767866580120, offset: 120,
+    visits: 2, firstSeen: 1767607200000, qualifiedAt: 1767866580000, at: 1767866580000, sentAt: 1767866580120, offset: 120,
     page: 'https://mug-shop.example/cart',
     attribution: { landing: 'https://mug-shop.example/?utm_source=newsletter&utm_medium=email', utm_source: 'newsletter', utm_medium: 'email', referrer: 'https://mail.example' },
-    traits: { email: 'ana@example.com' }, vitals: { lcp: 1180, inp: 64, cls: 0.0123, ttfb: 210 }, lib: 'leadscore@0.1.0',
+    traits: { email: 'ana@example.com' },
+    interest: {
+      items: [
+        { item_id: 'MUG-1', name: 'Blue mug', variant: 'MUG-1-BLUE', price: 24, currency: 'EUR', views: 2, adds: 1, in_cart: true },
+        { item_id: 'TEA-3', name: 'Green tea', price: 8.5, currency: 'EUR', views: 1, adds: 0, in_cart: false },
+      ],
+      categories: ['Mugs', 'Tea'], cart: { value: 24, currency: 'EUR' }, searches: 1,
+    },
+    vitals: { lcp: 1180, inp: 64, cls: 0.0123, ttfb: 210 }, lib: 'leadscore@0.1.0',
   });
 }
 

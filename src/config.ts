@@ -1,5 +1,5 @@
 import { DEFAULT_HIGH_VALUE_PATHS, DEFAULT_STAGES, DEFAULT_URL_PARAMS, defaultRules, KNOWN_SIGNALS } from './engine/defaults';
-import type { MatchValue, Rule, RulePeriod, ScoringModel, Stage } from './types';
+import type { MatchValue, Rule, RulePeriod, ScoringModel, Stage, UpdateType } from './types';
 import { isReservedKey } from './util/sanitize';
 
 export type ConsentMode = 'auto' | 'granted' | 'required';
@@ -48,6 +48,14 @@ export interface Options {
   retryMaxAttempts?: number | string;
   /** Give up on a beacon this many days after it was queued (default 7). */
   retryMaxAgeDays?: number | string;
+  /** Lead events after qualification: `all` (default), `none` or a list of `identified,purchased,stage,score`. */
+  updates?: string | UpdateType[];
+  /** A `score` event needs the score to have risen this much since the backend last heard it (default 10). */
+  updateMinPoints?: number | string;
+  /** Push each lead event to the page's `dataLayer` (default true). */
+  dataLayer?: boolean | string;
+  /** Traits that identify a person: `identify()` with one of them after qualification is an `identified` event (default `email`). */
+  identityTraits?: string | string[];
 }
 
 export interface Config {
@@ -65,6 +73,10 @@ export interface Config {
   urlParams: readonly string[];
   retryMaxAttempts: number;
   retryMaxAgeDays: number;
+  updates: readonly UpdateType[];
+  updateMinPoints: number;
+  dataLayer: boolean;
+  identityTraits: readonly string[];
 }
 
 export interface ConfigProblem {
@@ -105,7 +117,12 @@ const OPTION_NAMES: readonly (keyof Options)[] = [
   'urlParams',
   'retryMaxAttempts',
   'retryMaxAgeDays',
+  'updates',
+  'updateMinPoints',
+  'dataLayer',
+  'identityTraits',
 ];
+const UPDATE_TYPES: readonly UpdateType[] = ['identified', 'purchased', 'stage', 'score'];
 
 const CONSENT_MODES: readonly ConsentMode[] = ['auto', 'granted', 'required'];
 const PERIODS: readonly RulePeriod[] = ['visitor', 'session', 'day'];
@@ -314,6 +331,10 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
     urlParams: DEFAULT_URL_PARAMS,
     retryMaxAttempts: 12,
     retryMaxAgeDays: 7,
+    updates: UPDATE_TYPES,
+    updateMinPoints: 10,
+    dataLayer: true,
+    identityTraits: ['email'],
   };
   const model = config.model as { -readonly [K in keyof ScoringModel]: ScoringModel[K] };
 
@@ -360,6 +381,7 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   numberOption('retentionDays', 1, 3650, (value) => (config.retentionDays = value));
   numberOption('retryMaxAttempts', 1, 1000, (value) => (config.retryMaxAttempts = Math.round(value)));
   numberOption('retryMaxAgeDays', 0.01, 365, (value) => (config.retryMaxAgeDays = value));
+  numberOption('updateMinPoints', 0, 1e6, (value) => (config.updateMinPoints = value));
 
   const booleanOption = (key: keyof Options, apply: (value: boolean) => void): void => {
     if (!has(key)) return;
@@ -373,6 +395,7 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
   booleanOption('captureSearch', (value) => (config.captureSearch = value));
   booleanOption('respectPrivacySignals', (value) => (config.respectPrivacySignals = value));
   booleanOption('hashChange', (value) => (config.hashChange = value));
+  booleanOption('dataLayer', (value) => (config.dataLayer = value));
 
   if (has('consent')) {
     const consent = String(options.consent).trim().toLowerCase() as ConsentMode;
@@ -381,17 +404,35 @@ export function parseConfig(input: unknown, context: ConfigContext): ConfigResul
     else fatal(`consent must be one of ${CONSENT_MODES.join(', ')}; using "required"`), (config.consent = 'required');
   }
 
+  /** A comma-separated text or an array of texts -> the non-empty trimmed items, or undefined. */
+  const listOption = (key: keyof Options): string[] | undefined => {
+    const list = typeof options[key] === 'string' ? (options[key] as string).split(',') : options[key];
+    return Array.isArray(list) ? list.map((item) => (typeof item === 'string' ? item.trim() : '')).filter(Boolean) : undefined;
+  };
   if (has('urlParams')) {
-    const list = typeof options.urlParams === 'string' ? options.urlParams.split(',') : options.urlParams;
-    const params = Array.isArray(list) ? list.map((item) => (typeof item === 'string' ? item.trim() : '')).filter(Boolean) : [];
-    if (Array.isArray(list) && params.length <= 50) config.urlParams = params.slice(0, 50);
+    const params = listOption('urlParams');
+    if (params && params.length <= 50) config.urlParams = params;
     else __DEBUG__ && warn('urlParams must be comma-separated query parameter names; using the defaults');
+  }
+  if (has('updates')) {
+    const updates = listOption('updates');
+    const all = updates?.[0] === 'all';
+    // An unreadable list turns updates off: sending what the site did not ask for is the worse mistake.
+    config.updates = all ? UPDATE_TYPES : [];
+    if (!all && updates?.[0] !== 'none') {
+      if (updates?.every((type) => UPDATE_TYPES.includes(type as UpdateType))) config.updates = updates as UpdateType[];
+      else __DEBUG__ && warn(`updates must be "all", "none" or a list of ${UPDATE_TYPES.join(', ')}; sending none`);
+    }
+  }
+  if (has('identityTraits')) {
+    const traits = listOption('identityTraits');
+    if (traits?.length && traits.length <= 10 && traits.every(isName)) config.identityTraits = traits;
+    else __DEBUG__ && warn('identityTraits must be comma-separated trait names like "email,customer_id"; using "email"');
   }
 
   let highValue: readonly string[] = DEFAULT_HIGH_VALUE_PATHS;
   if (has('highValue')) {
-    const list = typeof options.highValue === 'string' ? options.highValue.split(',') : options.highValue;
-    const paths = Array.isArray(list) ? list.map((item) => (typeof item === 'string' ? item.trim() : '')).filter(Boolean) : [];
+    const paths = listOption('highValue') ?? [];
     if (paths.length && paths.length <= 50 && paths.every((path) => path.length <= 200)) highValue = paths;
     else __DEBUG__ && warn('highValue must be comma-separated path patterns like "/pricing,/quote/*"; using the defaults');
   }

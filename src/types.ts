@@ -112,5 +112,53 @@ export interface BeaconV1 {
   lib: string;
 }
 
-/** What is stored in the outbox: the beacon without the per-send fields. */
-export type StoredBeacon = Omit<BeaconV1, 'sentAt' | 'offset' | 'vitals'>;
+/** One product the visitor looked at or added (`interest.items`). */
+export interface InterestItem {
+  item_id: string;
+  name?: string;
+  variant?: string;
+  price?: number;
+  currency?: string;
+  views: number;
+  adds: number;
+  /** Added and not removed this session. */
+  in_cart: boolean;
+}
+
+/** What the lead wanted: every v2 event carries it. */
+export interface WireInterest {
+  /** Up to 5 products, most engaged first. */
+  items: InterestItem[];
+  /** Up to 3 categories or collections, most viewed first. */
+  categories: string[];
+  /** Estimated cart value this session, when it holds something. */
+  cart?: { value: number; currency?: string };
+  /** On-site searches, ever. */
+  searches: number;
+  /** The latest search terms, only with `data-capture-search`. */
+  terms?: string[];
+}
+
+/** The lead event types of wire format v2. */
+export type LeadEventType = 'qualified' | 'identified' | 'purchased' | 'stage' | 'score';
+/** The events after qualification, which a site may turn off (`data-updates`). */
+export type UpdateType = Exclude<LeadEventType, 'qualified'>;
+
+/**
+ * A lead event, wire format v2 (`schema/beacon.v2.json`): everything v1 has (about the visitor's
+ * current stage for the types after qualification), the event's `type` and time, what the lead
+ * wanted (`interest`) and, for `purchased`, the order.
+ */
+export interface BeaconV2 extends Omit<BeaconV1, 'v'> {
+  v: 2;
+  type: LeadEventType;
+  /** When the event happened, epoch ms (client clock); `offset` counts from here. */
+  at: number;
+  interest: WireInterest;
+  /** `purchased` only: what the page said about the order. */
+  order?: { id?: string; value?: number; currency?: string };
+}
+
+/** What is stored in the outbox: the event without the per-send fields. Entries a v1 script queued stay v1. */
+export type StoredBeacon = Omit<BeaconV2, 'sentAt' | 'offset' | 'vitals'> | Omit<BeaconV1, 'sentAt' | 'offset' | 'vitals'>;
+export type StoredEvent = Omit<BeaconV2, 'sentAt' | 'offset' | 'vitals'>;

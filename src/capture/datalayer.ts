@@ -42,13 +42,21 @@ function itemProps(ecommerce: Entry | undefined): Props {
     }
   }
   const id = toText(item?.item_id ?? item?.id);
+  const name = toText(item?.item_name ?? item?.name);
+  const category = toText(item?.item_category ?? item?.category);
+  // GA4 `transaction_id`; Universal Analytics `purchase.actionField.{id, revenue}`.
+  const action = (ecommerce.purchase as Entry | undefined)?.actionField as Entry | undefined;
+  const transaction = toText(ecommerce.transaction_id ?? action?.id);
   const variant = toText(item?.item_variant ?? item?.variant);
   const quantity = toNumber(item?.quantity);
   const price = toNumber(item?.price);
   const currency = toText(ecommerce.currency ?? ecommerce.currencyCode);
-  const value = toNumber(ecommerce.value);
+  const value = toNumber(ecommerce.value ?? action?.revenue);
   const list = toText(ecommerce.item_list_name ?? item?.item_list_name);
   if (id) props.item_id = id;
+  if (name) props.name = name;
+  if (category) props.category = category;
+  if (transaction) props.transaction_id = transaction;
   if (list) props.list = list;
   if (variant) props.variant = variant;
   if (quantity !== undefined) props.quantity = quantity;

@@ -61,11 +61,19 @@ function controlProps(control: HTMLElement): Props {
     url?.searchParams.get('product_id');
   const sku = control.getAttribute('data-product_sku');
   const quantity = toNumber(control.getAttribute('data-quantity'));
+  // The product card the control is on (BigCommerce `data-name`; a card's title elsewhere).
+  const card = control.closest(CARD);
+  const name = card?.getAttribute('data-name') ?? card?.querySelector(CARD_TITLE)?.textContent?.trim();
   if (item) props.item_id = item;
   if (sku) props.sku = sku;
+  if (name) props.name = name.slice(0, 100);
   if (quantity !== undefined) props.quantity = quantity;
   return props;
 }
+
+/** Product cards in lists: BigCommerce, WooCommerce, Magento, Shopify Dawn, PrestaShop. */
+const CARD = '[data-name],li.product,.product-item,.card-wrapper,.product-miniature';
+const CARD_TITLE = '.woocommerce-loop-product__title,.product-item-link,.card__heading,.product-title,h2,h3';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,}$/;
 const SENSITIVE = 'input[type=password],[autocomplete^=cc-],[name*=card],[name*=Card],[name*=cvc],[name*=cvv],[name*=iban]';
@@ -135,7 +143,10 @@ export function onInteractions(options: InteractionOptions): () => void {
   };
 
   function cartTrace(props: Props, trusted: boolean): Trace {
-    return { signal: 'add_to_cart', props: { ...options.readProduct(), ...props }, kind: 'intent', trusted };
+    const product = options.readProduct();
+    // A card of another product on a product page (related products) is not the page's product.
+    const other = props.item_id !== undefined && product.item_id !== undefined && props.item_id !== product.item_id;
+    return { signal: 'add_to_cart', props: other ? props : { ...product, ...props }, kind: 'intent', trusted };
   }
 
   const onClick = (event: Event): void => {

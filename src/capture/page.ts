@@ -4,21 +4,24 @@ import type { ActionMerger } from './merge';
 
 type Json = Record<string, unknown>;
 
-/** Finds a schema.org Product in the page's JSON-LD (top level, arrays and `@graph`). */
-function findProduct(value: unknown, depth = 0): Json | null {
+/** Finds a schema.org node of `kind` in the page's JSON-LD (top level, arrays and `@graph`). */
+function findNode(value: unknown, kind: string, depth = 0): Json | null {
   if (!value || typeof value !== 'object' || depth > 4) return null;
   if (Array.isArray(value)) {
     for (const item of value) {
-      const found = findProduct(item, depth + 1);
+      const found = findNode(item, kind, depth + 1);
       if (found) return found;
     }
     return null;
   }
   const node = value as Json;
   const type = node['@type'];
-  if (type === 'Product' || (Array.isArray(type) && type.includes('Product'))) return node;
-  return findProduct(node['@graph'], depth + 1);
+  if (type === kind || (Array.isArray(type) && type.includes(kind))) return node;
+  return findNode(node['@graph'], kind, depth + 1);
 }
+
+/** The last level of a category path ("Home > Kitchen > Mugs" is "Mugs"). */
+const lastLevel = (value: unknown): string | undefined => toText(value)?.split(/\s*[>/|]\s*/).pop() || undefined;
 
 
 /**
@@ -28,19 +31,28 @@ function findProduct(value: unknown, depth = 0): Json | null {
  */
 export function readProduct(): Props | null {
   const props: Props = {};
+  const nodes: unknown[] = [];
   for (const script of Array.from(document.querySelectorAll('script[type="application/ld+json"]')).slice(0, 10)) {
-    let product: Json | null = null;
     try {
-      product = findProduct(JSON.parse(script.textContent ?? ''));
+      nodes.push(JSON.parse(script.textContent ?? ''));
     } catch {
-      continue; // A page's broken JSON-LD is its own business.
+      // A page's broken JSON-LD is its own business.
     }
-    if (!product) continue;
+  }
+  const product = findNode(nodes, 'Product');
+  // The category a product page says it is in: its own, else the breadcrumb before the product.
+  const crumbs = findNode(nodes, 'BreadcrumbList')?.itemListElement as Json[] | undefined;
+  const crumb = Array.isArray(crumbs) ? (crumbs[crumbs.length - 2] as Json | undefined) : undefined;
+  const category = lastLevel(product?.category) ?? toText(crumb?.name ?? (crumb?.item as Json | undefined)?.name);
+  if (category) props.category = category;
+  if (product) {
     const offers = (Array.isArray(product.offers) ? product.offers[0] : product.offers) as Json | undefined;
     const id = toText(product.sku ?? product.productID ?? product.mpn);
+    const name = toText(product.name);
     const price = toNumber(offers?.price ?? offers?.lowPrice);
     const currency = toText(offers?.priceCurrency);
     if (id) props.item_id = id;
+    if (name) props.name = name;
     if (price !== undefined) props.price = price;
     if (currency) props.currency = currency;
     return props;
@@ -59,7 +71,12 @@ export function readProduct(): Props | null {
   );
   if (!marker) return null;
   const id = marker.getAttribute('data-entity-id') ?? document.querySelector('[data-product-sku]')?.getAttribute('data-product-sku');
+  // BigCommerce says it in attributes; elsewhere the page's heading is the product's name.
+  const name = marker.getAttribute('data-name') ?? document.querySelector('h1')?.textContent?.trim();
+  const markedCategory = lastLevel(marker.getAttribute('data-product-category'));
   if (id) props.item_id = id.slice(0, 100);
+  if (name) props.name = name.slice(0, 100);
+  if (markedCategory) props.category = markedCategory;
   return props;
 }
 
@@ -119,7 +136,23 @@ export function observePage(merger: ActionMerger, url: URL): void {
   }
   const ad = readAdClick(url);
   if (ad) merger.observe({ signal: 'ad_click', props: ad, kind: 'confirm' });
-  if (THANK_YOU.test(url.pathname)) merger.observe({ signal: 'purchase', props: {}, kind: 'confirm' });
+  if (THANK_YOU.test(url.pathname)) merger.observe({ signal: 'purchase', props: readOrder(url), kind: 'confirm' });
+}
+
+/**
+ * What an order confirmation page says about the order: Shopify's `Shopify.checkout` (order id,
+ * total, currency), WooCommerce's order number in the path. A dataLayer `purchase` says more.
+ */
+function readOrder(url: URL): Props {
+  const checkout = (window as unknown as { Shopify?: { checkout?: Json } }).Shopify?.checkout;
+  const props: Props = {};
+  const id = toText(checkout?.order_id) ?? url.pathname.match(/order-received\/(\d+)/)?.[1];
+  const value = toNumber(checkout?.total_price);
+  const currency = toText(checkout?.currency);
+  if (id) props.transaction_id = id;
+  if (value !== undefined) props.value = value;
+  if (currency) props.currency = currency;
+  return props;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Props, PropValue, StoredBeacon } from '../types';
+import { MAX_CATEGORIES, MAX_ITEMS, MAX_TERMS, newInterest, type Interest } from './interest';
 
 /**
  * The persisted visitor record. Storage keys carry this version: a new shape means a new
@@ -62,6 +63,25 @@ export interface OutboxEntry {
 
 export const MAX_OUTBOX = 10;
 
+/**
+ * What the backend has been told, so each later lead event is queued once (transport/journey.ts).
+ * Absent in a record written before lead events existed: it is then set from the record as it is,
+ * as if everything in it had been told.
+ */
+export interface Heard {
+  /** The identity (the identifying traits' values) the last event carried. */
+  identity: string;
+  /** `identified` events queued so far. */
+  identified: number;
+  /** The score the last event carried. */
+  score: number;
+  /** The session (`visits`) of the last `score` event. */
+  scoreVisit: number;
+  /** Purchase keys already told (transaction ids), newest last. */
+  orders: string[];
+}
+export const MAX_ORDERS = 10;
+
 export interface VisitorRecord {
   version: typeof RECORD_VERSION;
   id: string;
@@ -80,6 +100,9 @@ export interface VisitorRecord {
   /** First-visit attribution: landing page, referrer origin, utm_* and click ids. */
   attribution: Record<string, string>;
   outbox: OutboxEntry[];
+  /** What the visitor wanted (engine/interest.ts). */
+  interest: Interest;
+  heard?: Heard;
 }
 
 /**
@@ -107,6 +130,7 @@ export function newRecord(id: string, now: number): VisitorRecord {
     seen: [],
     attribution: {},
     outbox: [],
+    interest: newInterest(),
   };
 }
 
@@ -154,7 +178,7 @@ function isOutboxEntry(value: unknown): value is OutboxEntry {
   return (
     isName(value.id) &&
     isObject(beacon) &&
-    beacon.v === 1 &&
+    (beacon.v === 1 || beacon.v === 2) &&
     beacon.id === value.id &&
     isName(beacon.stage) &&
     isName(beacon.visitor) &&
@@ -166,6 +190,47 @@ function isOutboxEntry(value: unknown): value is OutboxEntry {
     isText(value.page, 64)
   );
 }
+
+const isHeard = (value: unknown): value is Heard =>
+  isObject(value) &&
+  isText(value.identity, 2000) &&
+  isCount(value.identified) &&
+  isPoints(value.score) &&
+  isCount(value.scoreVisit) &&
+  Array.isArray(value.orders) &&
+  value.orders.length <= MAX_ORDERS &&
+  value.orders.every(isName);
+
+const isShort = (value: unknown): boolean => value === undefined || isText(value, MAX_STRING);
+const isItem = (item: unknown): boolean =>
+  isObject(item) &&
+  isName(item.item_id) &&
+  isShort(item.name) &&
+  isShort(item.variant) &&
+  isShort(item.currency) &&
+  (item.price === undefined || isAmount(item.price)) &&
+  isCount(item.views) &&
+  isCount(item.adds) &&
+  typeof item.in_cart === 'boolean';
+const isAmount = (value: unknown): boolean => isTime(value) && (value as number) < 1e9;
+
+/**
+ * Validates stored interest (engine/interest.ts); a missing or corrupt one (a record written before
+ * interest existed, or tampered with) is a fresh one: it is not worth the record.
+ */
+const parseInterest = (value: unknown): Interest =>
+  isObject(value) &&
+  Array.isArray(value.items) &&
+  value.items.length <= MAX_ITEMS &&
+  value.items.every(isItem) &&
+  everyEntry(value.categories, MAX_CATEGORIES, (_, count) => isCount(count)) &&
+  isAmount(value.cart) &&
+  isShort(value.currency) &&
+  Array.isArray(value.terms) &&
+  value.terms.length <= MAX_TERMS &&
+  value.terms.every((term) => isText(term, MAX_STRING))
+    ? (value as unknown as Interest)
+    : newInterest();
 
 const isStageMark = (value: unknown): value is StageMark =>
   isObject(value) && isTime(value.at) && isCount(value.n) && value.n > 0 && typeof value.lapsed === 'boolean';
@@ -203,6 +268,9 @@ export function parseRecord(value: unknown): VisitorRecord | null {
   const record = cloneRecord(value as unknown as VisitorRecord);
   // A corrupt outbox entry is dropped on its own: the rest of the record (and other beacons) stay.
   record.outbox = record.outbox.filter(isOutboxEntry).slice(-MAX_OUTBOX);
+  // Interest and what was told are worth less than the score: corrupt or missing, they start over.
+  record.interest = parseInterest(record.interest);
+  if (!isHeard(record.heard)) delete record.heard;
   return record;
 }
 

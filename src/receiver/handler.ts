@@ -1,5 +1,4 @@
-import type { BeaconV1 } from '../transport/payload';
-import { parseBeacon } from './parse';
+import { parseBeacon, type LeadEvent } from './parse';
 
 /** Remembers idempotency ids. `add` resolves true for a new id, false for a duplicate. */
 export interface DedupeStore {
@@ -54,8 +53,11 @@ export interface BeaconContext {
 }
 
 export interface HandlerOptions {
-  /** Called once per accepted, new beacon. If it throws, the client gets 500 and retries. */
-  onBeacon: (beacon: BeaconV1, context: BeaconContext) => void | Promise<void>;
+  /**
+   * Called once per accepted, new lead event (v1 beacons arrive normalized to v2: see parseBeacon).
+   * If it throws, the client gets 500 and retries.
+   */
+  onBeacon: (beacon: LeadEvent, context: BeaconContext) => void | Promise<void>;
   /** Origins allowed to POST (CORS). Default: any origin, without credentials. */
   allowedOrigins?: readonly string[];
   /** Largest body in bytes (default 64 KiB), enforced while streaming. */

@@ -1,8 +1,8 @@
 /**
- * leadscore/receiver: server side. Validates and de-duplicates qualification beacons. Never part
+ * leadscore/receiver: server side. Validates, normalizes (v1 and v2) and de-duplicates lead events. Never part
  * of the browser bundle.
  */
-export { parseBeacon, type ParseResult, type ParseOptions } from './parse';
+export { fromV1, parseBeacon, type LeadEvent, type ParseResult, type ParseOptions } from './parse';
 export {
   createBeaconHandler,
   createMemoryDedupe,
@@ -13,4 +13,5 @@ export {
   type RateLimit,
 } from './handler';
 export { toNodeListener } from './node';
-export type { BeaconV1 } from '../transport/payload';
+export type { BeaconV1, BeaconV2, LeadEventType } from '../transport/payload';
+export type { InterestItem, WireInterest } from '../types';

@@ -1,4 +1,10 @@
 import type { Signal } from '../types';
+
+/**
+ * A journal entry: a signal, or (`traits: true`) the traits of identify() calls not yet committed,
+ * as props. Traits are merged in journal order on replay, so the newest value wins.
+ */
+export type JournalEntry = Signal & { traits?: true };
 import { toJson } from '../util/json';
 import { toProps, toSignalName } from '../util/sanitize';
 
@@ -20,7 +26,7 @@ export const PROVISIONAL_KEY = 'leadscore:provisional';
 
 type StorageName = 'localStorage' | 'sessionStorage';
 
-function read(key = JOURNAL_KEY, area: StorageName = 'localStorage'): Signal[] {
+function read(key = JOURNAL_KEY, area: StorageName = 'localStorage'): JournalEntry[] {
   let raw: string | null = null;
   try {
     raw = window[area].getItem(key);
@@ -35,17 +41,17 @@ function read(key = JOURNAL_KEY, area: StorageName = 'localStorage'): Signal[] {
     return [];
   }
   if (!Array.isArray(entries)) return [];
-  const signals: Signal[] = [];
+  const signals: JournalEntry[] = [];
   for (const entry of entries.slice(-MAX_ENTRIES)) {
-    const { name, props, time, id } = (entry ?? {}) as Record<string, unknown>;
+    const { name, props, time, id, traits } = (entry ?? {}) as Record<string, unknown>;
     const clean = toSignalName(name);
     if (!clean || typeof time !== 'number' || !Number.isFinite(time) || typeof id !== 'string' || id.length > 40) continue;
-    signals.push({ name: clean, props: toProps(props), time, id });
+    signals.push(traits === true ? { name: clean, props: toProps(props), time, id, traits } : { name: clean, props: toProps(props), time, id });
   }
   return signals;
 }
 
-function write(signals: Signal[], key = JOURNAL_KEY, area: StorageName = 'localStorage'): void {
+function write(signals: JournalEntry[], key = JOURNAL_KEY, area: StorageName = 'localStorage'): void {
   try {
     if (signals.length) window[area].setItem(key, toJson(signals.slice(-MAX_ENTRIES)));
     else window[area].removeItem(key);
@@ -55,15 +61,15 @@ function write(signals: Signal[], key = JOURNAL_KEY, area: StorageName = 'localS
 }
 
 /** Adds signals (merged by id with what other tabs journaled). Synchronous. */
-export function writeJournal(signals: readonly Signal[]): void {
+export function writeJournal(signals: readonly JournalEntry[]): void {
   if (!signals.length) return;
   const existing = read();
   const ids = new Set(existing.map((signal) => signal.id));
   write([...existing, ...signals.filter((signal) => !ids.has(signal.id))]);
 }
 
-/** Removes and returns the journaled signals, validated like any untrusted input. */
-export function takeJournal(): Signal[] {
+/** Removes and returns the journaled entries, validated like any untrusted input. */
+export function takeJournal(): JournalEntry[] {
   const signals = read();
   if (signals.length) write([]);
   return signals;

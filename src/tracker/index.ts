@@ -12,12 +12,15 @@ import { createVisitorStore, type VisitorStore } from '../store/visitor';
 import { createDelivery, type Delivery } from '../transport/delivery';
 import { addToOutbox } from '../transport/outbox';
 import { DEFAULT_RETRY } from '../transport/retry';
-import { readAttribution, toSafeUrl, toStoredBeacon, type StoredBeacon } from '../transport/payload';
+import { planEvents, startHearing, toCrossingEvent } from '../transport/journey';
+import { beaconId, readAttribution, toSafeUrl, type StoredBeacon, type StoredEvent } from '../transport/payload';
 import { watchVitals } from '../transport/vitals';
 import type { Props, Signal } from '../types';
 import { hasDom, monotonic, nextTask, randomId, readAutomation, readPageUrl } from '../util/env';
 import { guard, onGuardError } from '../util/guard';
 import { toProps, toSignalName } from '../util/sanitize';
+import { noteInterest } from '../engine/interest';
+import { announce } from './announce';
 import { createInertTracker, emptyState, noop } from './inert';
 import { onLifecycle, runSteps } from './lifecycle';
 import { createRecords } from './records';
@@ -124,14 +127,18 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     return fresh;
   };
 
+  const journey = (time: number) => ({
+    model,
+    updates: config.updates,
+    updateMinPoints: config.updateMinPoints,
+    identityTraits: config.identityTraits,
+    now: time,
+    context: { site: config.site, page: toSafeUrl(location.href, config.urlParams), lib: 'leadscore@' + VERSION },
+  });
+  /** A crossing's event: the queued one if any (another tab's), else built from the record. */
   const beaconFor = (record: VisitorRecord, crossing: Crossing): StoredBeacon =>
-    record.outbox.find((entry) => entry.beacon.stage === crossing.stage && entry.beacon.n === crossing.n)?.beacon ??
-    toStoredBeacon(toVisitorState(record, model, { now: crossing.at, storage: store.mode }), crossing, {
-      site: config.site,
-      page: toSafeUrl(location.href, config.urlParams),
-      attribution: record.attribution,
-      lib: 'leadscore@' + VERSION,
-    });
+    record.outbox.find((entry) => entry.id === beaconId(record.id, crossing.stage, crossing.n))?.beacon ??
+    toCrossingEvent(record, crossing, journey(crossing.at));
 
   const stages = createStages({ model, beaconFor, emit: (event) => emit('qualified', event), monotonic, guard });
 
@@ -161,18 +168,19 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
    */
   async function write(signals: Signal[], traits: Props): Promise<boolean> {
     let result!: ReturnType<typeof applySignals>;
-    let beacons: StoredBeacon[] = [];
+    let events: StoredEvent[] = [];
     await records.update(
       (base) => {
+        const plan = journey(now());
+        // What the record held before this write counts as told (a record from before lead events).
+        startHearing(base, plan);
         for (const key of Object.keys(traits)) {
           if (getOwn(base.traits, key) !== undefined || Object.keys(base.traits).length < MAX_TRAITS) base.traits[key] = traits[key]!;
         }
         result = applySignals(base, signals, model);
-        beacons = result.crossed.map((crossing) => {
-          const beacon = beaconFor(result.record, crossing);
-          if (gate.canSend()) addToOutbox(result.record, beacon, { now: now(), tab, page: pageId });
-          return beacon;
-        });
+        for (const applied of result.applied) noteInterest(result.record.interest, applied.signal.name, applied.signal.props);
+        events = planEvents(result.record, result.crossed, result.applied, plan);
+        if (gate.canSend()) for (const event of events) addToOutbox(result.record, event, { now: plan.now, tab, page: pageId });
         return result.record;
       },
       // This tab's crossings are told first (stages.crossed), then the record is seen.
@@ -191,7 +199,13 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     if (score !== lastScore) emit('score', { score, previous: lastScore });
     lastScore = score;
     if (__DEBUG__) for (const crossing of result.crossed) log(`stage ${crossing.stage} reached at ${round2(crossing.score)} (threshold ${crossing.threshold})`);
-    stages.crossed(result.crossed, beacons, result.record);
+    stages.crossed(
+      result.crossed,
+      result.crossed.map((crossing) => events.find((event) => event.id === beaconId(result.record.id, crossing.stage, crossing.n)) ?? beaconFor(result.record, crossing)),
+      result.record,
+    );
+    // Each on its own guard: a page's broken dataLayer.push never holds up delivery.
+    if (gate.canPersist()) for (const event of events) guard(announce)(event, config.dataLayer);
     if (result.record.outbox.length) void deliver();
     return store.mode === 'idb';
   }
@@ -203,6 +217,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     beforeWrite: () => startStorage(),
     write,
     journal: { write: writeJournal, forget: forgetJournal },
+    traitsId: () => pageId + 't' + (sequence++).toString(36),
     nextTask,
     guard,
   });
@@ -219,8 +234,10 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     }
     const replay = takeJournal();
     if (replay.length) {
-      __DEBUG__ && log(`replaying ${replay.length} signal(s) journaled by a page that was left`);
-      writer.prepend(replay);
+      __DEBUG__ && log(`replaying ${replay.length} signal(s) and traits journaled by a page that was left`);
+      writer.prepend(replay.filter((entry) => !entry.traits));
+      // identify() calls the page did not commit, oldest first.
+      writer.prependTraits(Object.assign({}, ...replay.filter((entry) => entry.traits).map((entry) => entry.props)));
     }
     const handed = takeProvisional();
     if (handed.length) {

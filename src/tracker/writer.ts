@@ -1,3 +1,4 @@
+import type { JournalEntry } from '../store/journal';
 import type { Props, Signal } from '../types';
 import type { Guard } from '../util/guard';
 
@@ -29,7 +30,9 @@ export interface WriterOptions {
   /** Applies one batch in one transaction; resolves to true when it was stored in IndexedDB. */
   write: (signals: Signal[], traits: Props) => Promise<boolean>;
   /** Journals signals synchronously (the page is going); `forget` drops committed ones. */
-  journal: { write: (signals: Signal[]) => void; forget: (ids: ReadonlySet<string>) => void };
+  journal: { write: (entries: JournalEntry[]) => void; forget: (ids: ReadonlySet<string>) => void };
+  /** A new id for a journal entry of traits. */
+  traitsId: () => string;
   /** The next task (not setTimeout, which hidden tabs throttle to once a second). */
   nextTask: (run: () => void) => void;
   guard: Guard;
@@ -46,6 +49,9 @@ export function createWriter(options: WriterOptions) {
   /** The batch being written: journaled too if the page is left before it commits. */
   let inFlight: Signal[] = [];
   let traits: Props = {};
+  let inFlightTraits: Props = {};
+  /** Ids of the traits entries this page journaled and has not yet seen committed. */
+  let traitIds: string[] = [];
   let journaled = false;
   let scheduled: ReturnType<typeof setTimeout> | undefined;
   // As if a write had happened so that the next one may start FIRST_WRITE_MS from now.
@@ -61,12 +67,15 @@ export function createWriter(options: WriterOptions) {
     if (!pending.length && !Object.keys(traits).length) return;
     lastWrite = options.monotonic();
     const signals = (inFlight = pending.slice(0, MAX_BATCH));
-    const batchTraits = traits;
+    const batchTraits = (inFlightTraits = traits);
     pending = pending.slice(MAX_BATCH);
     traits = {};
     const stored = await options.write(signals, batchTraits);
     inFlight = [];
-    if (journaled && stored) options.journal.forget(new Set(signals.map((signal) => signal.id!)));
+    inFlightTraits = {};
+    // Journaled traits are all committed once no newer ones wait.
+    const committed = signals.map((signal) => signal.id!).concat(Object.keys(traits).length ? [] : traitIds.splice(0));
+    if (journaled && stored) options.journal.forget(new Set(committed));
     if (pending.length >= (drain ? 1 : MAX_BATCH)) {
       await new Promise<void>((resolve) => options.nextTask(resolve));
       await run(drain);
@@ -103,20 +112,32 @@ export function createWriter(options: WriterOptions) {
       Object.assign(traits, more);
       schedule();
     },
+    /** Traits older than the pending ones (a journal replay): pending values win. */
+    prependTraits(older: Props): void {
+      traits = { ...older, ...traits };
+    },
     /** Puts signals before the pending ones (a journal replay, a consent replay), without duplicates. */
     prepend(signals: readonly Signal[]): void {
       pending = [...signals, ...pending.filter((signal) => !signals.includes(signal))];
     },
     /** The page is going: journal what is pending or in flight, synchronously. */
     journalNow(): void {
-      if (!inFlight.length && !pending.length) return;
-      options.journal.write([...inFlight, ...pending]);
+      const entries: JournalEntry[] = [...inFlight, ...pending];
+      const waiting = { ...inFlightTraits, ...traits };
+      if (Object.keys(waiting).length) {
+        const id = options.traitsId();
+        traitIds.push(id);
+        entries.push({ name: 'identify', props: waiting, time: 0, id, traits: true });
+      }
+      if (!entries.length) return;
+      options.journal.write(entries);
       journaled = true;
     },
     /** Drops pending signals and traits (opt-out, reset). */
     clear(): void {
       pending = [];
       traits = {};
+      traitIds = [];
     },
   };
 }

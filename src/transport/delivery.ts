@@ -1,7 +1,7 @@
 import type { OutboxEntry, VisitorRecord } from '../engine/record';
 import { guard } from '../util/guard';
 import { CLAIM_RENEW_MS, claimDue, isClaimable, isDue, nextDueAt, renewClaims, settleEntry } from './outbox';
-import { encodeBeacon, type BeaconV1, type StoredBeacon } from './payload';
+import { encodeBeacon, type BeaconV1, type BeaconV2 } from './payload';
 import { DEFAULT_RETRY, judgeAttempt, type RetryPolicy } from './retry';
 import { sendOnLeave, sendWithFetch } from './send';
 import type { Vitals } from './vitals';
@@ -58,11 +58,12 @@ export function createDelivery(options: DeliveryOptions) {
     const stored = entry.beacon;
     const mark = options.qualifiedAt.get(entry.id);
     const time = now();
-    const beacon: BeaconV1 = {
+    // `offset` counts from the event (v2 `at`; a v1 entry, queued by an older script, from its qualification).
+    const beacon: BeaconV1 | BeaconV2 = {
       ...stored,
       sentAt: time,
-      offset: Math.max(0, Math.round(mark !== undefined ? options.clock.monotonic() - mark : time - stored.qualifiedAt)),
-    };
+      offset: Math.max(0, Math.round(mark !== undefined ? options.clock.monotonic() - mark : time - ('at' in stored ? stored.at : stored.qualifiedAt))),
+    } as BeaconV1 | BeaconV2;
     const vitals = entry.page === options.page ? options.vitals() : undefined;
     if (vitals) beacon.vitals = vitals;
     return encodeBeacon(beacon);

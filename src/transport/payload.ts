@@ -1,9 +1,9 @@
-import type { BeaconV1, Props, RuleState, StoredBeacon } from '../types';
+import type { BeaconV1, BeaconV2, LeadEventType, Props, RuleState, StoredEvent, WireInterest } from '../types';
 import { DEFAULT_URL_PARAMS } from '../engine/defaults';
 import { round2 } from '../engine/score';
 import { toJson } from '../util/json';
 
-export type { BeaconV1, StoredBeacon } from '../types';
+export type { BeaconV1, BeaconV2, LeadEventType, StoredBeacon, StoredEvent } from '../types';
 
 /** Our own cap, far inside the 64 KiB that sendBeacon/keepalive share with the page's other scripts. */
 export const MAX_BEACON_BYTES = 8192;
@@ -47,19 +47,24 @@ function top<T>(record: Record<string, T>, limit: number, weight: (value: T) => 
   return Object.fromEntries(Object.entries(record).sort((a, b) => weight(b[1]) - weight(a[1])).slice(0, limit));
 }
 
+type Beacon = BeaconV1 | BeaconV2;
+
 /**
  * Serialises a beacon (with our own JSON writer: see util/json.ts) within `maxBytes`. Oversized
- * beacons are trimmed, least useful first: traits, then the long tail of signal counts and rules,
- * then attribution and vitals; the identifying fields always stay.
+ * beacons are trimmed, least useful first: traits and the long tail of interest, then the long tail
+ * of signal counts and rules, then attribution, vitals and interest but the cart; the identifying
+ * fields (and a purchase's order) always stay.
  */
-export function encodeBeacon(beacon: BeaconV1, maxBytes = MAX_BEACON_BYTES): string {
+export function encodeBeacon(beacon: Beacon, maxBytes = MAX_BEACON_BYTES): string {
   let body = toJson(beacon);
-  const steps: ((b: BeaconV1) => BeaconV1)[] = [
-    (b) => ({ ...b, traits: top(b.traits, 5, () => 0) }),
+  const interest = (b: Beacon, items: number, categories: number): Partial<BeaconV2> =>
+    'interest' in b ? { interest: { ...b.interest, items: b.interest.items.slice(0, items), categories: b.interest.categories.slice(0, categories), terms: undefined } } : {};
+  const steps: ((b: Beacon) => Beacon)[] = [
+    (b) => ({ ...b, traits: top(b.traits, 5, () => 0), ...interest(b, 3, 3) }),
     (b) => ({ ...b, signals: top(b.signals, 20, (count) => count), rules: top(b.rules, 20, (rule) => Math.abs(rule.points)) }),
-    (b) => ({ ...b, traits: {}, attribution: {}, vitals: undefined, signals: top(b.signals, 5, (count) => count) }),
+    (b) => ({ ...b, traits: {}, attribution: {}, vitals: undefined, signals: top(b.signals, 5, (count) => count), ...interest(b, 0, 0) }),
     (b) => ({ ...b, rules: top(b.rules, 5, (rule) => Math.abs(rule.points)), signals: {}, page: b.page.slice(0, 100) }),
-  ];
+  ] as ((b: Beacon) => Beacon)[];
   for (const step of steps) {
     if (utf8Length(body) <= maxBytes) break;
     beacon = step(beacon);
@@ -71,29 +76,47 @@ export function encodeBeacon(beacon: BeaconV1, maxBytes = MAX_BEACON_BYTES): str
 /** The idempotency id of qualification `n` of `stage` for `visitor`: stable across re-sends, tabs and pages. */
 export const beaconId = (visitor: string, stage: string, n: number): string => `${visitor}.${stage}.${n}`;
 
-/** Builds the stored part of a beacon from the state at the moment of qualification. Pure. */
-export function toStoredBeacon(
-  state: { visitorId: string; rules: Record<string, RuleState>; signals: Record<string, number>; visits: number; firstSeen: number; traits: Props },
-  crossing: { stage: string; threshold: number; score: number; at: number; n: number },
+/** The stage a lead event speaks of: the one reached (`qualified`, `stage`) or the highest held. */
+export interface EventStage {
+  stage: string;
+  threshold: number;
+  /** Qualification number of that stage, and when it was reached. */
+  n: number;
+  qualifiedAt: number;
+}
+
+/**
+ * Builds the stored part of a lead event from the visitor's state when it happened. The id is
+ * `<visitor>.<stage>.<n>` for stage crossings and `<visitor>.<type>.<key>` otherwise. Pure.
+ */
+export function toStoredEvent(
+  state: { visitorId: string; score: number; rules: Record<string, RuleState>; signals: Record<string, number>; visits: number; firstSeen: number; traits: Props },
+  event: { type: LeadEventType; key?: string; at: number; stage: EventStage; interest: WireInterest; order?: StoredEvent['order'] },
   context: { site: string; page: string; attribution: Record<string, string>; lib: string },
-): StoredBeacon {
-  return {
-    v: 1,
-    id: beaconId(state.visitorId, crossing.stage, crossing.n),
+): StoredEvent {
+  const { stage } = event;
+  const stored: StoredEvent = {
+    v: 2,
+    type: event.type,
+    id: event.key === undefined ? beaconId(state.visitorId, stage.stage, stage.n) : `${state.visitorId}.${event.type}.${event.key}`,
     site: context.site,
     visitor: state.visitorId,
-    stage: crossing.stage,
-    threshold: crossing.threshold,
-    score: round2(crossing.score),
-    n: crossing.n,
+    stage: stage.stage,
+    threshold: stage.threshold,
+    score: round2(state.score),
+    n: stage.n,
     rules: state.rules,
     signals: state.signals,
     visits: state.visits,
     firstSeen: state.firstSeen,
-    qualifiedAt: crossing.at,
+    qualifiedAt: stage.qualifiedAt,
+    at: event.at,
     page: context.page,
     attribution: context.attribution,
     traits: state.traits,
+    interest: event.interest,
     lib: context.lib,
   };
+  if (event.order) stored.order = event.order;
+  return stored;
 }

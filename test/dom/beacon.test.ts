@@ -62,7 +62,7 @@ afterEach(() => {
 });
 
 describe('qualification beacon', () => {
-  it('sends one text/plain beacon with the v1 payload when the visitor qualifies, and clears the outbox on 2xx', async () => {
+  it('sends one text/plain beacon with the v2 payload when the visitor qualifies, and clears the outbox on 2xx', async () => {
     const tracker = make({ site: 'mug-shop' });
     tracker.identify({ email: 'a@example.com' });
     qualify(tracker);
@@ -78,7 +78,8 @@ describe('qualification beacon', () => {
     const body = bodies()[0];
     const state = await tracker.getState();
     expect(body).toMatchObject({
-      v: 1,
+      v: 2,
+      type: 'qualified',
       id: `${state.visitorId}.mql.1`,
       site: 'mug-shop',
       visitor: state.visitorId,
@@ -94,6 +95,15 @@ describe('qualification beacon', () => {
       lib: expect.stringMatching(/^leadscore@\d/),
     });
     expect(body.qualifiedAt).toBe(state.qualified.mql);
+    expect(body.at).toBe(body.qualifiedAt);
+    expect(body.interest).toEqual({
+      items: [
+        { item_id: 'b', views: 0, adds: 1, in_cart: true },
+        { item_id: 'a', views: 0, adds: 1, in_cart: true },
+      ],
+      categories: [],
+      searches: 0,
+    });
     expect(body.sentAt).toBeGreaterThanOrEqual(body.qualifiedAt);
     expect(body.offset).toBeGreaterThanOrEqual(0);
     expect(body.attribution.landing).toBe('http://localhost:3000/');
@@ -210,7 +220,7 @@ describe('qualification beacon', () => {
     await advance(3_600_000, 60_000);
     expect(calls).toHaveLength(1);
     tracker.destroy();
-    const next = make();
+    const next = make({ updates: 'none' });
     next.track('view_item');
     await advance(60_000, 1000);
     expect(calls).toHaveLength(1);

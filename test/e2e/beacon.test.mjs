@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { collectorSuite, openPage, readState, storePage, until, untilFirstAttemptSettled } from './harness.mjs';
 
-const schema = JSON.parse(readFileSync(new URL('../../schema/beacon.v1.json', import.meta.url), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../../schema/beacon.v2.json', import.meta.url), 'utf8'));
 const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(schema);
 
 // Two cart adds are 40 points: over the threshold of 30 used here.
@@ -52,12 +52,15 @@ describe('qualification beacon in real Chromium', () => {
           };
         }),
     );
-    assert.deepEqual(Object.keys(record).sort(), ['attribution', 'firstSeen', 'id', 'lastSeen', 'outbox', 'recent', 'rules', 'seen', 'sessionStart', 'signals', 'stages', 'traits', 'version', 'visits']);
+    assert.deepEqual(Object.keys(record).sort(), ['attribution', 'firstSeen', 'heard', 'id', 'interest', 'lastSeen', 'outbox', 'recent', 'rules', 'seen', 'sessionStart', 'signals', 'stages', 'traits', 'version', 'visits']);
+    assert.deepEqual(Object.keys(record.heard).sort(), ['identified', 'identity', 'orders', 'score', 'scoreVisit']);
+    assert.deepEqual(Object.keys(record.interest).sort(), ['cart', 'categories', 'items', 'terms']);
+    assert.deepEqual(Object.keys(record.interest.items[0]).sort(), ['adds', 'in_cart', 'item_id', 'views']);
     if (record.outbox.length) assert.deepEqual(Object.keys(record.outbox[0]).sort(), ['attempts', 'beacon', 'claim', 'claimAt', 'created', 'id', 'next', 'page']);
     await context.close();
   });
 
-  it('sends one text/plain beacon that validates against schema v1', async () => {
+  it('sends one text/plain beacon that validates against schema v2', async () => {
     const { context, page, errors } = await open('/qualify');
     await until(() => received().length === 1, { message: 'the beacon' });
     const [request] = received();
@@ -67,6 +70,7 @@ describe('qualification beacon in real Chromium', () => {
     assert.ok(validate(body), JSON.stringify(validate.errors));
     const state = await readState(page);
     assert.equal(body.id, `${state.visitorId}.mql.1`);
+    assert.equal(body.type, 'qualified');
     assert.equal(body.page, suite.server.origin + '/qualify');
     assert.ok(body.vitals === undefined || typeof body.vitals === 'object');
     await page.evaluate(() => leadscore.flush());

@@ -27,6 +27,10 @@ const pages = {
   '/store': storePage({ attributes: ATTRS }),
   '/qualify': storePage({ attributes: ATTRS, queued: QUALIFY }),
   '/target': storePage({ attributes: ATTRS }),
+  '/journey': storePage({
+    attributes: ATTRS,
+    queued: `window.dataLayer = []; window.__heard = []; for (const type of ['qualified', 'identified']) document.addEventListener('leadscore:' + type, (event) => __heard.push(event.type + ' ' + event.detail.stage)); ${QUALIFY}`,
+  }),
   '/consent': storePage({ attributes: `${ATTRS} data-consent="required"`, queued: QUALIFY }),
   '/leave-1': storePage({ attributes: ATTRS, queued: `leadscore('track', 'view_item', { item_id: 'a' });`, body: `${LEAVE_PROBE}<a id="next" href="/leave-2">Next</a>` }),
   '/leave-2': storePage({ attributes: ATTRS, body: `${LEAVE_PROBE}<a id="next" href="/leave-3">Next</a>` }),
@@ -123,6 +127,23 @@ export function engineSuite(name) {
       // One id. A page left before its send answered re-sends the same id from the next page (an
       // unknown outcome), which the receiver de-duplicates: that is the design, not a second lead.
       assert.deepEqual([...new Set(beacons().map((b) => b.id))], [beacon.id]);
+      await expectNoErrors(tab);
+      await profile.close();
+    });
+
+    it('the shopper gives an email after qualifying: one identified event with the cart, and the page hears both events', async () => {
+      const { profile, tab } = await visit('/journey');
+      await until(() => beacons().some((b) => b.type === 'qualified' && b.visitor), { message: 'the qualification' });
+      const visitor = (await state(tab)).visitorId;
+      await tab.evaluate(() => { window.leadscore.identify({ email: 'ada@example.com' }); return window.leadscore.flush(); });
+      await until(() => beacons().some((b) => b.type === 'identified' && b.visitor === visitor), { message: 'the identified event' });
+      await tab.evaluate(() => window.leadscore.flush());
+      const identified = beacons().filter((b) => b.type === 'identified' && b.visitor === visitor);
+      assert.equal(new Set(identified.map((b) => b.id)).size, 1);
+      assert.equal(identified[0].traits.email, 'ada@example.com');
+      assert.deepEqual(identified[0].interest.items.map((item) => item.item_id).sort(), ['a', 'b']);
+      const heard = await tab.evaluate(() => ({ events: window.__heard, layer: window.dataLayer.filter((entry) => String(entry.event).startsWith('leadscore_')).map((entry) => entry.event) }));
+      assert.deepEqual(heard, { events: ['leadscore:qualified mql', 'leadscore:identified mql'], layer: ['leadscore_qualified', 'leadscore_identified'] });
       await expectNoErrors(tab);
       await profile.close();
     });

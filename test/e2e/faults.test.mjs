@@ -191,7 +191,8 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
     await page.reload();
     await readState(page);
     await page.evaluate(() => leadscore.flush());
-    assert.equal(received().length, 1);
+    // The qualification is not sent again (a later lead event, such as a risen score, is its own).
+    assert.equal(received().filter((request) => JSON.parse(request.body).type === 'qualified').length, 1);
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -268,7 +269,8 @@ describe('faults in real Chromium: no page error, no lost qualification, at most
     const state = await readState(page);
     assert.equal(state.stage, 'mql');
     assert.ok(Number.isFinite(state.score));
-    assert.equal(ids().size, 1);
+    // One qualification (the risen score of the next session is a lead event of its own).
+    assert.equal(new Set(received().map((request) => JSON.parse(request.body)).filter((body) => body.type === 'qualified').map((body) => body.id)).size, 1);
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { newRecord, parseRecord } from '../../src/engine/record';
 import { addToOutbox, CLAIM_TTL_MS, claimDue, isClaimable, nextDueAt, releaseClaims, renewClaims, settleEntry } from '../../src/transport/outbox';
-import { beaconId, encodeBeacon, MAX_BEACON_BYTES, readAttribution, toSafeUrl, toStoredBeacon, type BeaconV1 } from '../../src/transport/payload';
+import { beaconId, encodeBeacon, MAX_BEACON_BYTES, readAttribution, toSafeUrl, toStoredEvent, type BeaconV2 } from '../../src/transport/payload';
+import { v1Beacon } from '../helpers/events';
 import { backoffMs, DEFAULT_RETRY, judgeAttempt, parseRetryAfter } from '../../src/transport/retry';
 
 const T0 = Date.UTC(2026, 5, 1);
 
-function beacon(overrides: Partial<BeaconV1> = {}): BeaconV1 {
-  const stored = toStoredBeacon(
-    { visitorId: 'v-1', rules: { add_to_cart: { count: 1, points: 20 } }, signals: { page_view: 3 }, visits: 2, firstSeen: T0 - 86_400_000, traits: { plan: 'pro' } },
-    { stage: 'mql', threshold: 50, score: 52.857, at: T0, n: 1 },
+const ITEMS = Array.from({ length: 5 }, (_, i) => ({ item_id: `P${i}`, name: `Product ${i}`, price: 10 + i, currency: 'EUR', views: 5 - i, adds: 0, in_cart: false }));
+
+function beacon(overrides: Partial<BeaconV2> = {}): BeaconV2 {
+  const stored = toStoredEvent(
+    { visitorId: 'v-1', score: 52.857, rules: { add_to_cart: { count: 1, points: 20 } }, signals: { page_view: 3 }, visits: 2, firstSeen: T0 - 86_400_000, traits: { plan: 'pro' } },
+    { type: 'qualified', at: T0, stage: { stage: 'mql', threshold: 50, n: 1, qualifiedAt: T0 }, interest: { items: ITEMS, categories: ['Mugs', 'Tea', 'Gifts'], cart: { value: 24, currency: 'EUR' }, searches: 2, terms: ['blue mug'] } },
     { site: 'shop.example', page: 'https://shop.example/cart', attribution: { landing: 'https://shop.example/?utm_source=x', utm_source: 'x' }, lib: 'leadscore@0.1.0' },
   );
   return { ...stored, sentAt: T0 + 10, offset: 10, ...overrides };
@@ -66,17 +69,32 @@ describe('payload', () => {
     expect(beaconId('v-1', 'mql', 2)).not.toBe(beaconId('v-1', 'mql', 1));
   });
 
-  it('carries every v1 field', () => {
+  it('carries every v1 field, and the v2 type, time and interest', () => {
     const body = JSON.parse(encodeBeacon(beacon({ vitals: { lcp: 1200 } })));
     expect(Object.keys(body).sort()).toEqual(
-      ['v', 'id', 'site', 'visitor', 'stage', 'threshold', 'score', 'n', 'rules', 'signals', 'visits', 'firstSeen', 'qualifiedAt', 'sentAt', 'offset', 'page', 'attribution', 'traits', 'vitals', 'lib'].sort(),
+      ['v', 'type', 'id', 'site', 'visitor', 'stage', 'threshold', 'score', 'n', 'rules', 'signals', 'visits', 'firstSeen', 'qualifiedAt', 'at', 'sentAt', 'offset', 'page', 'attribution', 'traits', 'interest', 'vitals', 'lib'].sort(),
     );
-    expect(body.score).toBe(52.86);
+    expect(body).toMatchObject({ v: 2, type: 'qualified', score: 52.86, at: T0 });
+  });
+
+  it('names other events by visitor, type and key', () => {
+    const stored = toStoredEvent(
+      { visitorId: 'v-1', score: 40, rules: {}, signals: {}, visits: 3, firstSeen: T0, traits: {} },
+      { type: 'purchased', key: 'o-1', at: T0 + 5, stage: { stage: 'mql', threshold: 50, n: 1, qualifiedAt: T0 }, interest: { items: [], categories: [], searches: 0 }, order: { id: 'o-1', value: 48 } },
+      { site: 's', page: '', attribution: {}, lib: 'l' },
+    );
+    expect(stored).toMatchObject({ id: 'v-1.purchased.o-1', type: 'purchased', stage: 'mql', qualifiedAt: T0, at: T0 + 5, order: { id: 'o-1', value: 48 } });
+  });
+
+  it('still encodes a v1 beacon an older script queued', () => {
+    const body = JSON.parse(encodeBeacon(v1Beacon()));
     expect(body.v).toBe(1);
+    expect(body).not.toHaveProperty('interest');
   });
 
   it('is small for a typical visitor', () => {
-    expect(new TextEncoder().encode(encodeBeacon(beacon())).length).toBeLessThan(1024);
+    // With a full interest block (5 products, 3 categories, a cart and a search term).
+    expect(new TextEncoder().encode(encodeBeacon(beacon())).length).toBeLessThan(1536);
   });
 
   it('trims an oversized beacon below the cap, keeping what identifies it', () => {
@@ -89,9 +107,22 @@ describe('payload', () => {
     const body = encodeBeacon(huge);
     expect(new TextEncoder().encode(body).length).toBeLessThanOrEqual(MAX_BEACON_BYTES);
     const parsed = JSON.parse(body);
-    expect(parsed).toMatchObject({ id: huge.id, stage: 'mql', visitor: 'v-1', score: 52.86, v: 1 });
+    expect(parsed).toMatchObject({ id: huge.id, stage: 'mql', visitor: 'v-1', score: 52.86, v: 2, type: 'qualified' });
     expect(Object.keys(parsed.rules).length).toBeGreaterThan(0);
     expect(Object.keys(parsed.rules)[0]).toMatch(/^rule_99_/);
+    // The long tail of interest went first, the cart stays.
+    expect(parsed.interest).toEqual({ items: [], categories: [], cart: { value: 24, currency: 'EUR' }, searches: 2 });
+  });
+
+  it('drops the long tail of interest first', () => {
+    const wide = beacon({ traits: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`t${i}`, 'x'.repeat(200)])) });
+    const full = new TextEncoder().encode(encodeBeacon(wide)).length;
+    const parsed = JSON.parse(encodeBeacon(wide, full - 1));
+    expect(parsed.interest.items.map((item: { item_id: string }) => item.item_id)).toEqual(['P0', 'P1', 'P2']);
+    expect(parsed.interest.categories).toEqual(['Mugs', 'Tea', 'Gifts']);
+    expect(parsed.interest).not.toHaveProperty('terms');
+    expect(Object.keys(parsed.traits)).toHaveLength(5);
+    expect(Object.keys(parsed.signals)).toEqual(['page_view']);
   });
 
   it('counts bytes, not characters', () => {

@@ -58,6 +58,17 @@ describe('every option, from attributes (strings) and from ESM (typed)', () => {
     ['retryMaxAgeDays', { retryMaxAgeDays: '2' }, (c) => c.retryMaxAgeDays, 2],
     ['urlParams', { urlParams: 'utm_source, ref' }, (c) => c.urlParams, ['utm_source', 'ref']],
     ['hashChange', { hashChange: 'true' }, (c) => c.hashChange, true],
+    ['updates default', {}, (c) => c.updates, ['identified', 'purchased', 'stage', 'score']],
+    ['updates all', { updates: 'all' }, (c) => c.updates, ['identified', 'purchased', 'stage', 'score']],
+    ['updates none', { updates: 'none' }, (c) => c.updates, []],
+    ['updates picked', { updates: 'identified, purchased' }, (c) => c.updates, ['identified', 'purchased']],
+    ['updates array', { updates: ['score'] }, (c) => c.updates, ['score']],
+    ['updateMinPoints', { updateMinPoints: '25' }, (c) => c.updateMinPoints, 25],
+    ['updateMinPoints default', {}, (c) => c.updateMinPoints, 10],
+    ['dataLayer off', { dataLayer: 'false' }, (c) => c.dataLayer, false],
+    ['dataLayer default', {}, (c) => c.dataLayer, true],
+    ['identityTraits', { identityTraits: 'email, customer_id' }, (c) => c.identityTraits, ['email', 'customer_id']],
+    ['identityTraits default', {}, (c) => c.identityTraits, ['email']],
   ])('%s', (_, input, read, expected) => {
     const { config, problems } = parse(input);
     expect(problems).toEqual([]);
@@ -119,10 +130,19 @@ describe('warnings (shown in debug mode)', () => {
     ['rule for an unknown signal', { rules: [{ id: 'r', signal: 'webinar', points: 5 }] }, /only track\("webinar"\) emits/],
     ['bad rule', { rules: [{ id: 'r', signal: 'x' }] }, /dropped a rule: rule "r" needs points/],
     ['threshold and stages', { stages: 'mql:5', threshold: 9 }, /threshold is ignored/],
+    ['updates misspelt', { updates: 'identified,purchase' }, /updates must be "all", "none" or a list of identified, purchased, stage, score; sending none/],
+    ['updateMinPoints negative', { updateMinPoints: -1 }, /updateMinPoints must be a number from 0/],
+    ['identityTraits not names', { identityTraits: 'e mail' }, /identityTraits must be comma-separated trait names/],
+    ['dataLayer maybe', { dataLayer: 'maybe' }, /dataLayer must be true or false/],
   ])('%s', (_, input, message) => {
     expect(fatal(input)).toEqual([]);
     expect(warnings(input).some((w) => message.test(w))).toBe(true);
   });
+});
+
+it('sends no updates when the list cannot be read: sending what was not asked for is the worse mistake', () => {
+  expect(parse({ updates: 'identified,purchase' }).config.updates).toEqual([]);
+  expect(parse({ updates: 42 }).config.updates).toEqual([]);
 });
 
 describe('rules', () => {

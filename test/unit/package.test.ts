@@ -52,7 +52,7 @@ describe.skipIf(!built)('the packed package', () => {
   });
 
   it('ships the built files, the schema and the script maps, and no source or ESM maps', () => {
-    expect(files).toEqual(expect.arrayContaining(['dist/leadscore.js', 'dist/leadscore.js.map', 'dist/index.js', 'dist/index.d.ts', 'dist/receiver/index.js', 'schema/beacon.v1.json', 'README.md']));
+    expect(files).toEqual(expect.arrayContaining(['dist/leadscore.js', 'dist/leadscore.js.map', 'dist/index.js', 'dist/index.d.ts', 'dist/receiver/index.js', 'schema/beacon.v1.json', 'schema/beacon.v2.json', 'README.md']));
     expect(files.filter((file) => file.startsWith('src/') || file === 'dist/index.js.map' || file.startsWith('test/'))).toEqual([]);
   });
 

@@ -3,26 +3,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { generateValidator } from '../../scripts/gen-validator.mjs';
-import { createBeaconHandler, parseBeacon, toNodeListener, type HandlerOptions } from '../../src/receiver/index';
-import { encodeBeacon, toStoredBeacon, type BeaconV1 } from '../../src/transport/payload';
+import { createBeaconHandler, parseBeacon, toNodeListener, type HandlerOptions, type LeadEvent } from '../../src/receiver/index';
+import { encodeBeacon, type BeaconV2 } from '../../src/transport/payload';
+import type { LeadEventType } from '../../src/types';
+import { leadEvent, v1Beacon, VISITOR } from '../helpers/events';
 
-const VISITOR = '2f1c9a4e-8d7b-4c6a-9e5f-1a2b3c4d5e6f';
-function beacon(overrides: Partial<BeaconV1> = {}): BeaconV1 {
-  return {
-    ...toStoredBeacon(
-      { visitorId: VISITOR, rules: { add_to_cart: { count: 1, points: 20 } }, signals: { page_view: 4 }, visits: 2, firstSeen: 1767225600000, traits: {} },
-      { stage: 'mql', threshold: 50, score: 52.86, at: 1767484800000, n: 1 },
-      { site: 'shop.example', page: 'https://shop.example/cart', attribution: {}, lib: 'leadscore@0.1.0' },
-    ),
-    sentAt: 1767484800500,
-    offset: 500,
-    ...overrides,
-  };
-}
-const body = (value: unknown = beacon()) => (typeof value === 'string' ? value : encodeBeacon(value as BeaconV1));
+const beacon = (overrides: Partial<BeaconV2> = {}): BeaconV2 => leadEvent('qualified', { attribution: {}, ...overrides });
+const body = (value: unknown = beacon()) => (typeof value === 'string' ? value : encodeBeacon(value as BeaconV2));
 
 function setup(options: Partial<HandlerOptions> = {}) {
-  const stored: BeaconV1[] = [];
+  const stored: LeadEvent[] = [];
   const handler = createBeaconHandler({ onBeacon: (b) => void stored.push(b), rateLimit: false, ...options });
   const post = (payload: BodyInit | null, headers: Record<string, string> = {}) =>
     handler(new Request('https://collect.example/leads', { method: 'POST', body: payload, headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers }, duplex: 'half' } as RequestInit));
@@ -38,7 +28,41 @@ describe('generated validator', () => {
 describe('parseBeacon', () => {
   it('accepts a beacon the client sends', () => {
     const result = parseBeacon(body());
-    expect(result).toEqual({ ok: true, beacon: JSON.parse(body()) });
+    expect(result).toEqual({ ok: true, beacon: JSON.parse(body()), version: 2 });
+  });
+
+  it.each<LeadEventType>(['qualified', 'stage', 'identified', 'purchased', 'score'])('accepts a %s event', (type) => {
+    const result = parseBeacon(encodeBeacon(leadEvent(type)));
+    expect(result.ok && result.beacon.type).toBe(type);
+  });
+
+  it('normalizes a v1 beacon to a qualified event with no interest', () => {
+    const v1 = v1Beacon({ signals: { page_view: 4, search: 2 } });
+    const result = parseBeacon(encodeBeacon(v1));
+    expect(result).toEqual({
+      ok: true,
+      version: 1,
+      beacon: { ...v1, v: 2, type: 'qualified', at: v1.qualifiedAt, interest: { items: [], categories: [], searches: 2 } },
+    });
+  });
+
+  it.each<[string, () => unknown]>([
+    ['a v1 beacon with v2 fields', () => ({ ...v1Beacon(), type: 'qualified' })],
+    ['a purchase without its order', () => ({ ...leadEvent('purchased'), order: undefined })],
+    ['an order on another type', () => ({ ...leadEvent('score'), order: { value: 1 } })],
+    ['an unknown type', () => ({ ...leadEvent('score'), type: 'clicked' })],
+    ['an identified id of another visitor', () => leadEvent('identified', { id: 'someone.identified.1' })],
+    ['an id of another type', () => leadEvent('identified', { id: `${VISITOR}.score.1` })],
+    ['an id with no key', () => leadEvent('score', { id: `${VISITOR}.score.` })],
+    ['six interest items', () => leadEvent('score', { interest: { ...leadEvent().interest, items: Array(6).fill(leadEvent().interest.items[0]) } })],
+    ['a negative cart', () => leadEvent('score', { interest: { ...leadEvent().interest, cart: { value: -1 } } })],
+    ['a stage event below its threshold', () => leadEvent('stage', { score: 99 })],
+  ])('rejects %s', (_, make) => {
+    expect(parseBeacon(JSON.stringify(make())).ok).toBe(false);
+  });
+
+  it('accepts an event after qualification whose score decayed below the threshold', () => {
+    expect(parseBeacon(encodeBeacon(leadEvent('identified', { score: 31.5 }))).ok).toBe(true);
   });
 
   it('accepts an already-parsed object', () => {
@@ -46,7 +70,7 @@ describe('parseBeacon', () => {
   });
 
   it('explains what is wrong', () => {
-    const result = parseBeacon(body({ ...beacon(), score: 'high' } as unknown as BeaconV1));
+    const result = parseBeacon(body({ ...beacon(), score: 'high' } as unknown as BeaconV2));
     expect(result).toEqual({ ok: false, errors: ['/score must be number'] });
   });
 
@@ -71,9 +95,9 @@ const CORPUS: [string, BodyInit][] = [
   ['100k keys', manyKeys],
   ['__proto__ key', body().replace('"traits":{}', '"traits":{"__proto__":{"polluted":true}}')],
   ['constructor key', body().replace('"traits":{}', '"traits":{"constructor":{"prototype":{"polluted":true}}}')],
-  ['wrong version', body({ ...beacon(), v: 2 as 1 })],
+  ['wrong version', body({ ...beacon(), v: 3 as 2 })],
   ['missing id', body().replace(/"id":"[^"]*",/, '')],
-  ['unknown field', body({ ...beacon(), admin: true } as BeaconV1)],
+  ['unknown field', body({ ...beacon(), admin: true } as BeaconV2)],
   ['negative score', body(beacon({ score: -1 }))],
   ['score below threshold', body(beacon({ score: 10 }))],
   ['huge score', body(beacon({ score: 1e12 }))],

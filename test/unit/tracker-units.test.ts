@@ -7,6 +7,7 @@ import { createStages } from '../../src/tracker/stages';
 import type { QualifiedEvent } from '../../src/tracker/types';
 import { createWriter, FIRST_WRITE_MS, MAX_BATCH, WRITE_DELAY_MS, WRITE_INTERVAL_MS } from '../../src/tracker/writer';
 import type { Props, ScoringModel, Signal, StoredBeacon } from '../../src/types';
+import type { JournalEntry } from '../../src/store/journal';
 import { guard } from '../../src/util/guard';
 
 const signal = (i: number): Signal => ({ name: 'x', props: {}, time: i, id: `s${i}` });
@@ -50,14 +51,16 @@ describe('privacy gate', () => {
 describe('write queue', () => {
   let time = 0;
   let writes: { signals: Signal[]; traits: Props }[] = [];
-  let journal: Signal[] = [];
+  let journal: JournalEntry[] = [];
   let forgotten: string[] = [];
+  let traitsIds = 0;
   beforeEach(() => {
     vi.useFakeTimers();
     time = 0;
     writes = [];
     journal = [];
     forgotten = [];
+    traitsIds = 0;
   });
   afterEach(() => vi.useRealTimers());
   const make = (write = async (signals: Signal[], traits: Props) => (writes.push({ signals, traits }), true)) =>
@@ -67,6 +70,7 @@ describe('write queue', () => {
       beforeWrite: () => undefined,
       write,
       journal: { write: (signals) => (journal = signals), forget: (ids) => (forgotten = [...ids]) },
+      traitsId: () => 't' + ++traitsIds,
       nextTask: (run) => void Promise.resolve().then(run),
       guard,
     });
@@ -128,6 +132,34 @@ describe('write queue', () => {
     await flushed;
     expect(forgotten).toEqual(['s2']); // each stored batch is dropped from the journal (s1 first, then s2)
     expect(writes.map((write) => write.signals.map((s) => s.id))).toEqual([['s1'], ['s2']]);
+  });
+
+  it('journals traits not yet committed, and forgets them once no newer ones wait', async () => {
+    let release: (() => void) | undefined;
+    const writer = make(async (signals, traits) => {
+      if (!release) await new Promise<void>((resolve) => (release = resolve)); // hold the first write
+      writes.push({ signals, traits });
+      return true;
+    });
+    writer.addTraits({ email: 'a@x.io' });
+    const flushed = writer.flush();
+    while (!release) await Promise.resolve(); // the write of the traits is in flight
+    writer.addTraits({ plan: 'pro' });
+    writer.journalNow();
+    expect(journal).toEqual([{ name: 'identify', props: { email: 'a@x.io', plan: 'pro' }, time: 0, id: 't1', traits: true }]);
+    release!();
+    await flushed;
+    await writer.flush();
+    expect(writes.map((write) => write.traits)).toEqual([{ email: 'a@x.io' }, { plan: 'pro' }]);
+    expect(forgotten).toEqual(['t1']);
+  });
+
+  it('puts replayed traits before the pending ones: the newer value wins', async () => {
+    const writer = make();
+    writer.addTraits({ email: 'new@x.io' });
+    writer.prependTraits({ email: 'old@x.io', plan: 'pro' });
+    await writer.flush();
+    expect(writes[0]!.traits).toEqual({ email: 'new@x.io', plan: 'pro' });
   });
 
   it('merges traits into the next write and runs queued tasks in order', async () => {
