@@ -7,4 +7,6 @@ export type { Tracker, TrackerEvents, SignalEvent, ScoreEvent, QualifiedEvent, T
 export type { Options, ConsentMode } from './config';
 export type { Rule, RulePeriod, MatchValue, Stage, Props, PropValue, VisitorState, RuleState } from './types';
 export type { RuleHit } from './engine/score';
-export type { BeaconV1, StoredBeacon } from './transport/payload';
+export type { BeaconV1, BeaconV2, LeadEventType, StoredBeacon, StoredEvent } from './transport/payload';
+export type { InterestItem, UpdateType, WireInterest } from './types';
+export type { LeadAnnouncement } from './tracker/announce';

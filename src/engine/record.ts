@@ -99,6 +99,15 @@ export interface VisitorRecord {
   seen: string[];
   /** First-visit attribution: landing page, referrer origin, utm_* and click ids. */
   attribution: Record<string, string>;
+  /**
+   * Undelivered lead events (transport/outbox.ts). Not `outbox`: a tab still running a script from
+   * before wire format v2 validates that key's entries as v1 and would drop ours.
+   */
+  queue: OutboxEntry[];
+  /**
+   * The queue of scripts before wire format v2, kept an empty array (they discard a record without
+   * it); entries they queue there are adopted into `queue` on the next read.
+   */
   outbox: OutboxEntry[];
   /** What the visitor wanted (engine/interest.ts). */
   interest: Interest;
@@ -129,6 +138,7 @@ export function newRecord(id: string, now: number): VisitorRecord {
     traits: {},
     seen: [],
     attribution: {},
+    queue: [],
     outbox: [],
     interest: newInterest(),
   };
@@ -266,8 +276,11 @@ export function parseRecord(value: unknown): VisitorRecord | null {
     return null;
   }
   const record = cloneRecord(value as unknown as VisitorRecord);
-  // A corrupt outbox entry is dropped on its own: the rest of the record (and other beacons) stay.
-  record.outbox = record.outbox.filter(isOutboxEntry).slice(-MAX_OUTBOX);
+  // A corrupt entry is dropped on its own: the rest of the record (and other events) stay. Entries
+  // an older script queued in `outbox` join the queue (it sends them as v1).
+  const queue = Array.isArray(record.queue) ? record.queue : [];
+  record.queue = [...queue, ...record.outbox.filter((entry) => !queue.some((other) => other.id === entry?.id))].filter(isOutboxEntry).slice(-MAX_OUTBOX);
+  record.outbox = [];
   // Interest and what was told are worth less than the score: corrupt or missing, they start over.
   record.interest = parseInterest(record.interest);
   if (!isHeard(record.heard)) delete record.heard;

@@ -137,7 +137,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
   });
   /** A crossing's event: the queued one if any (another tab's), else built from the record. */
   const beaconFor = (record: VisitorRecord, crossing: Crossing): StoredBeacon =>
-    record.outbox.find((entry) => entry.id === beaconId(record.id, crossing.stage, crossing.n))?.beacon ??
+    record.queue.find((entry) => entry.id === beaconId(record.id, crossing.stage, crossing.n))?.beacon ??
     toCrossingEvent(record, crossing, journey(crossing.at));
 
   const stages = createStages({ model, beaconFor, emit: (event) => emit('qualified', event), monotonic, guard });
@@ -206,7 +206,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
     );
     // Each on its own guard: a page's broken dataLayer.push never holds up delivery.
     if (gate.canPersist()) for (const event of events) guard(announce)(event, config.dataLayer);
-    if (result.record.outbox.length) void deliver();
+    if (result.record.queue.length) void deliver();
     return store.mode === 'idb';
   }
 
@@ -411,7 +411,7 @@ export function startTracker(config: Config, problems: ConfigProblem[], deps: Tr
       // if it held nothing, there is nothing to send and no claim to take, so no second transaction.
       return writer.flush().then(() => {
         const after = records.committed();
-        return after !== before && !after?.outbox.length ? undefined : deliver(true);
+        return after !== before && !after?.queue.length ? undefined : deliver(true);
       });
     }, Promise.resolve()),
     destroy: guard(() => {

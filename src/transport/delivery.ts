@@ -134,7 +134,7 @@ export function createDelivery(options: DeliveryOptions) {
     const record = records.latest();
     if (!record || stopped) return;
     const time = now();
-    for (const entry of record.outbox) {
+    for (const entry of record.queue) {
       if (leftOnPage.has(entry.id) || !isDue(entry, time) || !isClaimable(entry, tab, time)) continue;
       leftOnPage.add(entry.id);
       __DEBUG__ && log(`beacon ${entry.id}: sent with sendBeacon as the page is hidden`);

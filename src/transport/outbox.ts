@@ -17,8 +17,8 @@ export const CLAIM_RENEW_MS = 2_000;
 
 /** Queues a new beacon, already claimed by the tab that qualified (it sends first). */
 export function addToOutbox(record: VisitorRecord, beacon: StoredBeacon, context: { now: number; tab: string; page: string }): void {
-  if (record.outbox.some((entry) => entry.id === beacon.id)) return;
-  record.outbox.push({
+  if (record.queue.some((entry) => entry.id === beacon.id)) return;
+  record.queue.push({
     id: beacon.id,
     beacon,
     created: context.now,
@@ -28,7 +28,7 @@ export function addToOutbox(record: VisitorRecord, beacon: StoredBeacon, context
     claimAt: context.now,
     page: context.page,
   });
-  if (record.outbox.length > MAX_OUTBOX) record.outbox.splice(0, record.outbox.length - MAX_OUTBOX);
+  if (record.queue.length > MAX_OUTBOX) record.queue.splice(0, record.queue.length - MAX_OUTBOX);
 }
 
 /** Whether `tab` may take the entry: unclaimed, its own, or a claim outside the TTL (either way: a clock jump is not a live claim). */
@@ -47,7 +47,7 @@ export function claimDue(
   context: { now: number; tab: string; force?: boolean; accept?: (entry: OutboxEntry) => boolean },
 ): OutboxEntry[] {
   const claimed: OutboxEntry[] = [];
-  for (const entry of record.outbox) {
+  for (const entry of record.queue) {
     if (!isClaimable(entry, context.tab, context.now) || (!context.force && !isDue(entry, context.now))) continue;
     if (context.accept && !context.accept(entry)) continue;
     entry.claim = context.tab;
@@ -59,11 +59,11 @@ export function claimDue(
 
 /** Applies an attempt's verdict: done or dropped entries leave; a retry is rescheduled and released. */
 export function settleEntry(record: VisitorRecord, id: string, verdict: Verdict, context: { now: number; tab: string }): void {
-  const index = record.outbox.findIndex((entry) => entry.id === id);
+  const index = record.queue.findIndex((entry) => entry.id === id);
   if (index < 0) return;
-  const entry = record.outbox[index]!;
+  const entry = record.queue[index]!;
   if (verdict.kind !== 'retry') {
-    record.outbox.splice(index, 1);
+    record.queue.splice(index, 1);
     return;
   }
   // Another tab took the entry over meanwhile: its attempt decides.
@@ -75,18 +75,18 @@ export function settleEntry(record: VisitorRecord, id: string, verdict: Verdict,
 
 /** Keeps this tab's claims alive while its sends are in flight. */
 export function renewClaims(record: VisitorRecord, tab: string, now: number): void {
-  for (const entry of record.outbox) if (entry.claim === tab) entry.claimAt = now;
+  for (const entry of record.queue) if (entry.claim === tab) entry.claimAt = now;
 }
 
 /** Releases this tab's claims (its sends were cut short), so any tab may send at once. */
 export function releaseClaims(record: VisitorRecord, tab: string): void {
-  for (const entry of record.outbox) if (entry.claim === tab) entry.claim = '';
+  for (const entry of record.queue) if (entry.claim === tab) entry.claim = '';
 }
 
 /** When the next entry becomes due or its claim expires; null when the outbox is empty. */
 export function nextDueAt(record: VisitorRecord, tab: string): number | null {
   let due: number | null = null;
-  for (const entry of record.outbox) {
+  for (const entry of record.queue) {
     const at = isClaimable(entry, tab, entry.claimAt) ? entry.next : Math.max(entry.next, entry.claimAt + CLAIM_TTL_MS);
     due = due === null ? at : Math.min(due, at);
   }

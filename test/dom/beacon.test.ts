@@ -21,7 +21,7 @@ function qualify(tracker: Tracker): void {
   tracker.track('add_to_cart', { item_id: 'b' });
 }
 const bodies = () => calls.map((call) => JSON.parse(call.body));
-const stored = () => readStoredRecord() as Promise<{ outbox: { id: string; attempts: number; next: number; claim: string }[] } | undefined>;
+const stored = () => readStoredRecord() as Promise<{ queue: { id: string; attempts: number; next: number; claim: string }[] } | undefined>;
 /** The tracker's first write waits 1 s after its start (FIRST_WRITE_MS in src/tracker.ts), then the beacon goes. */
 const AFTER_FIRST_WRITE_MS = 1200;
 /** With fake timers: advance `ms` while letting fake-indexeddb (which runs on real setImmediate) progress. */
@@ -107,7 +107,7 @@ describe('qualification beacon', () => {
     expect(body.sentAt).toBeGreaterThanOrEqual(body.qualifiedAt);
     expect(body.offset).toBeGreaterThanOrEqual(0);
     expect(body.attribution.landing).toBe('http://localhost:3000/');
-    expect((await stored())!.outbox).toEqual([]);
+    expect((await stored())!.queue).toEqual([]);
   });
 
   it('attributes a new visitor to the page the tracker started on, not the one of the first write', async () => {
@@ -194,7 +194,7 @@ describe('qualification beacon', () => {
     expect(gaps[2]!).toBeGreaterThan(gaps[0]!);
     await advance(600_000, 10_000);
     expect(calls).toHaveLength(4);
-    expect((await stored())!.outbox).toEqual([]);
+    expect((await stored())!.queue).toEqual([]);
   });
 
   it('waits for Retry-After on 429', async () => {
@@ -224,7 +224,7 @@ describe('qualification beacon', () => {
     next.track('view_item');
     await advance(60_000, 1000);
     expect(calls).toHaveLength(1);
-    expect((await stored())!.outbox).toEqual([]);
+    expect((await stored())!.queue).toEqual([]);
   });
 
   it('gives up after the configured number of attempts', async () => {
@@ -234,7 +234,7 @@ describe('qualification beacon', () => {
     qualify(tracker);
     await advance(3_600_000, 2000);
     expect(calls).toHaveLength(2);
-    expect((await stored())!.outbox).toEqual([]);
+    expect((await stored())!.queue).toEqual([]);
   });
 
   it('takes over the claim of a tab that died mid-send and re-sends the same id', async () => {
@@ -254,7 +254,7 @@ describe('qualification beacon', () => {
     await advance(CLAIM_TTL_MS + 2000, 1000);
     expect(calls).toHaveLength(2);
     expect(bodies()[1].id).toBe(firstId);
-    expect((await stored())!.outbox).toEqual([]);
+    expect((await stored())!.queue).toEqual([]);
   });
 
   it('a page that is still sending renews its claim: no other page sends the beacon meanwhile', async () => {
@@ -271,7 +271,7 @@ describe('qualification beacon', () => {
     expect(calls).toHaveLength(1); // A is alive and renewing: B leaves its claim alone
     answer(new Response(null, { status: 204 }));
     await advance(2000);
-    expect((await stored())!.outbox).toEqual([]);
+    expect((await stored())!.queue).toEqual([]);
     await advance(CLAIM_TTL_MS * 2, 1000);
     expect(calls).toHaveLength(1);
     a.destroy();
@@ -313,7 +313,7 @@ describe('qualification beacon', () => {
     expect(beacons).toHaveLength(1); // once per page, however many hide events
     expect(beacons[0]!.url).toBe(ENDPOINT);
     const id = JSON.parse(beacons[0]!.body).id;
-    expect((await stored())!.outbox.map((entry) => entry.id)).toEqual([id]);
+    expect((await stored())!.queue.map((entry) => entry.id)).toEqual([id]);
     tracker.destroy();
     respond = async () => new Response(null, { status: 204 });
     calls = [];
@@ -322,7 +322,7 @@ describe('qualification beacon', () => {
     await advance(CLAIM_TTL_MS + 2000, 1000);
     expect(calls).toHaveLength(1);
     expect(bodies()[0].id).toBe(id);
-    expect((await stored())!.outbox).toEqual([]);
+    expect((await stored())!.queue).toEqual([]);
   });
 
   it.each([
@@ -395,7 +395,7 @@ describe('qualification beacon', () => {
     const tracker = make();
     qualify(tracker);
     await advance(AFTER_FIRST_WRITE_MS);
-    expect((await stored())!.outbox[0]).toMatchObject({ attempts: 1, claim: '' });
+    expect((await stored())!.queue[0]).toMatchObject({ attempts: 1, claim: '' });
   });
 
   it('sends nothing before consent in required mode', async () => {

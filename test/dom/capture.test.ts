@@ -776,3 +776,84 @@ describe('host safety', () => {
     expect((await signals()).begin_checkout).toBeUndefined();
   });
 });
+
+describe('what the lead wanted: product names, categories and orders', () => {
+  /** The props of every `name` signal the tracker records from now on. */
+  function propsOf(name: string): Record<string, unknown>[] {
+    const seen: Record<string, unknown>[] = [];
+    tracker!.on('signal', (event) => event.name === name && seen.push(event.props));
+    return seen;
+  }
+  async function onPage(head: string, body: string, path = '/'): Promise<Record<string, unknown>[]> {
+    history.replaceState(null, '', path);
+    document.head.innerHTML = head;
+    document.body.innerHTML = body;
+    tracker = createTracker({ allowAutomation: true });
+    const seen = propsOf('view_item');
+    await tracker.flush();
+    return seen;
+  }
+  afterEach(() => {
+    document.head.innerHTML = '';
+    delete win.Shopify;
+  });
+
+  it('reads the name and the last level of the category from JSON-LD', async () => {
+    const seen = await onPage(
+      `<script type="application/ld+json">{"@type":"Product","name":"Blue mug","sku":"MUG-1","category":"Home > Kitchen > Mugs","offers":{"price":"24.00","priceCurrency":"EUR"}}</script>`,
+      '',
+    );
+    expect(seen).toEqual([{ category: 'Mugs', item_id: 'MUG-1', name: 'Blue mug', price: 24, currency: 'EUR' }]);
+  });
+
+  it('takes the category from the breadcrumb before the product', async () => {
+    const seen = await onPage(
+      `<script type="application/ld+json">[{"@type":"BreadcrumbList","itemListElement":[{"name":"Home"},{"name":"Mugs"},{"name":"Blue mug"}]},{"@type":"Product","name":"Blue mug","sku":"MUG-1"}]</script>`,
+      '',
+    );
+    expect(seen).toEqual([{ category: 'Mugs', item_id: 'MUG-1', name: 'Blue mug' }]);
+  });
+
+  it('reads BigCommerce product attributes and a WooCommerce heading', async () => {
+    const big = await onPage('', '<div class="productView" data-entity-id="112" data-name="Blue mug" data-product-category="Kitchen/Mugs"></div>');
+    expect(big).toEqual([{ item_id: '112', name: 'Blue mug', category: 'Mugs' }]);
+    tracker!.destroy();
+    document.body.className = 'single-product';
+    try {
+      const woo = await onPage('', '<h1 class="product_title">  Green tea  </h1>');
+      expect(woo).toEqual([{ name: 'Green tea' }]);
+    } finally {
+      document.body.className = '';
+    }
+  });
+
+  it('names a card add by its card, and never gives it the product page\'s name or price', async () => {
+    const trigger = installJQuery();
+    document.head.innerHTML = `<script type="application/ld+json">{"@type":"Product","name":"Blue mug","sku":"MUG-1","offers":{"price":"24.00","priceCurrency":"EUR"}}</script>`;
+    await setup(`<ul><li class="product"><h2 class="woocommerce-loop-product__title">Teapot</h2>
+      <a href="?add-to-cart=77" class="button add_to_cart_button ajax_add_to_cart" data-product_id="77" data-quantity="1">Add to cart</a></li></ul>`);
+    const adds = propsOf('add_to_cart');
+    click('a', true);
+    await settle();
+    trigger('added_to_cart', {}, 'hash', { attr: (name: string) => (name === 'data-product_id' ? '77' : undefined) });
+    await tracker!.flush();
+    expect(adds).toEqual([{ item_id: '77', name: 'Teapot', quantity: 1 }]);
+  });
+
+  it('reads a Shopify order confirmation: order id, total and currency', async () => {
+    history.replaceState(null, '', '/checkouts/c/abc123/thank-you');
+    win.Shopify = { checkout: { order_id: 1001, total_price: '48.00', currency: 'EUR' } };
+    tracker = createTracker({ allowAutomation: true });
+    const purchases = propsOf('purchase');
+    await tracker.flush();
+    expect(purchases).toEqual([{ transaction_id: '1001', value: 48, currency: 'EUR' }]);
+  });
+
+  it('reads the WooCommerce order number from the confirmation path', async () => {
+    history.replaceState(null, '', '/checkout/order-received/123/?key=wc_order_x');
+    tracker = createTracker({ allowAutomation: true });
+    const purchases = propsOf('purchase');
+    await tracker.flush();
+    expect(purchases).toEqual([{ transaction_id: '123' }]);
+  });
+});

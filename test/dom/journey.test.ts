@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTracker, type Tracker } from '../../src/index';
 import type { BeaconV2 } from '../../src/transport/payload';
 import { pageErrors } from './setup';
+import { CLAIM_TTL_MS } from '../../src/transport/outbox';
 
 const ENDPOINT = 'https://collect.example/leads';
 let bodies: BeaconV2[] = [];
@@ -37,6 +38,7 @@ beforeEach(() => {
 afterEach(() => {
   for (const tracker of trackers.splice(0)) tracker.destroy();
   vi.unstubAllGlobals();
+  vi.useRealTimers();
   vi.restoreAllMocks();
   localStorage.clear();
   sessionStorage.clear();
@@ -113,6 +115,25 @@ describe('lead events after qualification', () => {
     for (const item of ['d', 'e', 'f', 'g']) tracker.track('add_to_cart', { item_id: item });
     await settle(tracker);
     expect(types()).toEqual(['qualified']);
+  });
+
+  it('keeps an identify() the page had no time to store: the next page tells it', async () => {
+    const first = make();
+    qualify(first);
+    await settle(first);
+    first.identify({ email: 'ada@example.com' });
+    window.dispatchEvent(new PageTransitionEvent('pagehide'));
+    first.destroy();
+    expect(localStorage.getItem('leadscore:journal')).toContain('ada@example.com');
+    // Whichever stores it (the closing page's last write, or the next page's replay of the
+    // journal), the event is decided once; a claim of the closed page lapses after CLAIM_TTL_MS.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + CLAIM_TTL_MS + 1000);
+    const next = make();
+    await settle(next);
+    expect(types()).toEqual(['qualified', 'identified']);
+    expect(bodies[1]!.traits).toEqual({ email: 'ada@example.com' });
+    expect(localStorage.getItem('leadscore:journal')).toBeNull();
   });
 
   it('waits for consent like the qualification does', async () => {

@@ -52,11 +52,12 @@ describe('qualification beacon in real Chromium', () => {
           };
         }),
     );
-    assert.deepEqual(Object.keys(record).sort(), ['attribution', 'firstSeen', 'heard', 'id', 'interest', 'lastSeen', 'outbox', 'recent', 'rules', 'seen', 'sessionStart', 'signals', 'stages', 'traits', 'version', 'visits']);
+    assert.deepEqual(Object.keys(record).sort(), ['attribution', 'firstSeen', 'heard', 'id', 'interest', 'lastSeen', 'outbox', 'queue', 'recent', 'rules', 'seen', 'sessionStart', 'signals', 'stages', 'traits', 'version', 'visits']);
+    assert.deepEqual(record.outbox, []);
     assert.deepEqual(Object.keys(record.heard).sort(), ['identified', 'identity', 'orders', 'score', 'scoreVisit']);
     assert.deepEqual(Object.keys(record.interest).sort(), ['cart', 'categories', 'items', 'terms']);
     assert.deepEqual(Object.keys(record.interest.items[0]).sort(), ['adds', 'in_cart', 'item_id', 'views']);
-    if (record.outbox.length) assert.deepEqual(Object.keys(record.outbox[0]).sort(), ['attempts', 'beacon', 'claim', 'claimAt', 'created', 'id', 'next', 'page']);
+    if (record.queue.length) assert.deepEqual(Object.keys(record.queue[0]).sort(), ['attempts', 'beacon', 'claim', 'claimAt', 'created', 'id', 'next', 'page']);
     await context.close();
   });
 

@@ -196,7 +196,7 @@ export function readOutbox(page) {
           const db = open.result;
           if (!db.objectStoreNames.contains('kv')) return resolve([]), db.close();
           const request = db.transaction('kv').objectStore('kv').get('visitor.v1');
-          request.onsuccess = () => (resolve(request.result?.outbox ?? []), db.close());
+          request.onsuccess = () => (resolve(request.result?.queue ?? []), db.close());
           request.onerror = () => (resolve([]), db.close());
         };
       }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newRecord, parseRecord } from '../../src/engine/record';
+import { newRecord, parseRecord, type VisitorRecord } from '../../src/engine/record';
+import { parseRecord as parseRecordV1 } from '../fixtures/record-v1';
 import { addToOutbox, CLAIM_TTL_MS, claimDue, isClaimable, nextDueAt, releaseClaims, renewClaims, settleEntry } from '../../src/transport/outbox';
 import { beaconId, encodeBeacon, MAX_BEACON_BYTES, readAttribution, toSafeUrl, toStoredEvent, type BeaconV2 } from '../../src/transport/payload';
 import { v1Beacon } from '../helpers/events';
@@ -157,8 +158,8 @@ describe('outbox claims', () => {
     const record = newRecord('v-1', T0);
     addToOutbox(record, stored(), { now: T0, tab: 'A', page: 'p1' });
     addToOutbox(record, stored(), { now: T0, tab: 'B', page: 'p2' });
-    expect(record.outbox).toHaveLength(1);
-    expect(record.outbox[0]).toMatchObject({ claim: 'A', attempts: 0, next: T0 });
+    expect(record.queue).toHaveLength(1);
+    expect(record.queue[0]).toMatchObject({ claim: 'A', attempts: 0, next: T0 });
   });
 
   it('lets only one tab claim a due entry until the claim expires', () => {
@@ -169,7 +170,7 @@ describe('outbox claims', () => {
     // A died: after the TTL, B takes over, with the same id.
     const taken = claimDue(record, { now: T0 + CLAIM_TTL_MS + 2, tab: 'B' });
     expect(taken.map((entry) => entry.id)).toEqual([beacon().id]);
-    expect(record.outbox[0]!.claim).toBe('B');
+    expect(record.queue[0]!.claim).toBe('B');
   });
 
   it('keeps a renewed claim alive and lets an unrenewed one lapse within seconds', () => {
@@ -178,8 +179,8 @@ describe('outbox claims', () => {
     addToOutbox(record, stored(), { now: T0, tab: 'A', page: 'p1' });
     renewClaims(record, 'A', T0 + CLAIM_TTL_MS);
     renewClaims(record, 'B', T0 + 2 * CLAIM_TTL_MS); // not B's to renew
-    expect(isClaimable(record.outbox[0]!, 'B', T0 + CLAIM_TTL_MS * 2)).toBe(false);
-    expect(isClaimable(record.outbox[0]!, 'B', T0 + CLAIM_TTL_MS * 2 + 1)).toBe(true);
+    expect(isClaimable(record.queue[0]!, 'B', T0 + CLAIM_TTL_MS * 2)).toBe(false);
+    expect(isClaimable(record.queue[0]!, 'B', T0 + CLAIM_TTL_MS * 2 + 1)).toBe(true);
   });
 
   it('treats a claim far in the future (clock went back) as expired, never as live forever', () => {
@@ -192,11 +193,11 @@ describe('outbox claims', () => {
     const record = newRecord('v-1', T0);
     addToOutbox(record, stored(), { now: T0, tab: 'A', page: 'p1' });
     settleEntry(record, beacon().id, { kind: 'retry', delayMs: 5000 }, { now: T0, tab: 'A' });
-    expect(record.outbox[0]).toMatchObject({ attempts: 1, next: T0 + 5000, claim: '' });
+    expect(record.queue[0]).toMatchObject({ attempts: 1, next: T0 + 5000, claim: '' });
     expect(claimDue(record, { now: T0 + 4999, tab: 'B' })).toEqual([]);
     expect(claimDue(record, { now: T0 + 4999, tab: 'B', force: true })).toHaveLength(1);
     settleEntry(record, beacon().id, { kind: 'done' }, { now: T0, tab: 'B' });
-    expect(record.outbox).toEqual([]);
+    expect(record.queue).toEqual([]);
   });
 
   it('does not let a late settlement undo a takeover', () => {
@@ -204,7 +205,7 @@ describe('outbox claims', () => {
     addToOutbox(record, stored(), { now: T0, tab: 'A', page: 'p1' });
     claimDue(record, { now: T0 + CLAIM_TTL_MS + 1, tab: 'B' });
     settleEntry(record, beacon().id, { kind: 'retry', delayMs: 1000 }, { now: T0, tab: 'A' });
-    expect(record.outbox[0]).toMatchObject({ claim: 'B', attempts: 0 });
+    expect(record.queue[0]).toMatchObject({ claim: 'B', attempts: 0 });
   });
 
   it('reports when the next entry is due', () => {
@@ -220,15 +221,42 @@ describe('outbox claims', () => {
   it('keeps the outbox bounded', () => {
     const record = newRecord('v-1', T0);
     for (let n = 1; n <= 15; n++) addToOutbox(record, { ...stored(), id: beaconId('v-1', 'mql', n), n }, { now: T0, tab: 'A', page: 'p' });
-    expect(record.outbox).toHaveLength(10);
+    expect(record.queue).toHaveLength(10);
+  });
+
+  it('adopts what a script from before v2 queued in `outbox`, once, and leaves that key an empty array', () => {
+    const record = newRecord('v-1', T0);
+    addToOutbox(record, stored(), { now: T0, tab: 'A', page: 'p1' });
+    const { sentAt: _s, offset: _o, ...legacy } = v1Beacon({ id: 'v-1.hot.1', visitor: 'v-1', stage: 'hot' });
+    const old = { id: legacy.id, beacon: legacy, created: T0, attempts: 2, next: T0, claim: '', claimAt: 0, page: 'p0' };
+    const parsed = parseRecord({ ...record, outbox: [old, { ...record.queue[0] }] })!;
+    expect(parsed.queue.map((entry) => [entry.id, entry.beacon.v])).toEqual([[beacon().id, 2], ['v-1.hot.1', 1]]);
+    expect(parsed.outbox).toEqual([]);
+    // A record written before v2 has no queue at all.
+    const { queue: _q, ...before } = { ...record, outbox: [old] };
+    expect(parseRecord(before)!.queue.map((entry) => entry.id)).toEqual(['v-1.hot.1']);
+  });
+
+  it('writes records a script from before v2 reads without losing our events, interest or what was told', () => {
+    const record = newRecord('v-1', T0);
+    addToOutbox(record, stored(), { now: T0, tab: 'A', page: 'p1' });
+    record.interest.items.push({ item_id: 'MUG-1', views: 1, adds: 0, in_cart: false });
+    record.heard = { identity: '', identified: 0, score: 52.86, scoreVisit: 0, orders: [] };
+    const seenByOld = parseRecordV1(structuredClone(record)) as unknown as VisitorRecord;
+    expect(seenByOld).not.toBeNull();
+    // The old script writes back what it read: our keys are still there for the next new page.
+    const back = parseRecord(seenByOld)!;
+    expect(back.queue.map((entry) => entry.id)).toEqual([beacon().id]);
+    expect(back.interest.items[0]!.item_id).toBe('MUG-1');
+    expect(back.heard).toEqual(record.heard);
   });
 
   it('drops corrupt outbox entries on their own when the record is read', () => {
     const record = newRecord('v-1', T0);
     addToOutbox(record, stored(), { now: T0, tab: 'A', page: 'p1' });
-    const corrupt = { ...record, outbox: [...record.outbox, { id: 'x' }, null, { ...record.outbox[0], beacon: { v: 2 } }, { ...record.outbox[0], attempts: -1 }] };
+    const corrupt = { ...record, queue: [...record.queue, { id: 'x' }, null, { ...record.queue[0], beacon: { v: 2 } }, { ...record.queue[0], attempts: -1 }] };
     const parsed = parseRecord(corrupt);
     expect(parsed).not.toBeNull();
-    expect(parsed!.outbox.map((entry) => entry.id)).toEqual([beacon().id]);
+    expect(parsed!.queue.map((entry) => entry.id)).toEqual([beacon().id]);
   });
 });
