@@ -63,4 +63,12 @@ export default [
     external: [/^node:/],
     plugins: [transpile({ webVitals: false, debug: true })],
   },
+  {
+    // The collector (`npx leadscore serve`, leadscore/collector): Node only. Its database drivers
+    // stay imports; the embedded one is loaded on demand (an optional native dependency).
+    input: { 'collector/index': 'src/collector/index.ts', 'collector/cli': 'src/collector/cli.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, chunkFileNames: 'collector/[name].js' },
+    external: [/^node:/, 'better-sqlite3', 'pg'],
+    plugins: [transpile({ webVitals: false, debug: true })],
+  },
 ];

@@ -33,7 +33,8 @@ export { MAX_BATCH } from './writer';
 export { OPT_OUT_KEY } from '../store/optout';
 export type { QualifiedEvent, ScoreEvent, SignalEvent, Tracker, TrackerDeps, TrackerEvents } from './types';
 
-export const VERSION = '0.1.0';
+export { VERSION } from './version';
+import { VERSION } from './version';
 
 /** Signals kept in memory while storage is not allowed, replayed when consent arrives. */
 const MAX_MEMORY_SIGNALS = 200;

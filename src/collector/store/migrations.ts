@@ -1,0 +1,72 @@
+/**
+ * Versioned migrations, per dialect. Each version runs in one transaction with its record in
+ * `schema_migrations`, so a restart mid-migration re-runs it from the start; PostgreSQL takes an
+ * advisory lock first, so instances starting together migrate once. Append only: a shipped
+ * version is never edited.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: { sqlite: string; postgres: string };
+}
+
+const leads = (json: string, bigint: string) => `
+CREATE TABLE leads (
+  id TEXT PRIMARY KEY,
+  site TEXT NOT NULL,
+  visitor TEXT NOT NULL,
+  email TEXT,
+  stage TEXT NOT NULL,
+  score DOUBLE PRECISION NOT NULL,
+  qualified_score DOUBLE PRECISION NOT NULL,
+  qualified_at ${bigint} NOT NULL,
+  source TEXT NOT NULL,
+  status TEXT NOT NULL,
+  owner TEXT,
+  first_seen ${bigint} NOT NULL,
+  last_seen ${bigint} NOT NULL,
+  flagged INTEGER NOT NULL,
+  search TEXT NOT NULL,
+  data ${json} NOT NULL,
+  UNIQUE (site, visitor)
+);
+CREATE INDEX leads_last_seen ON leads (last_seen, id);
+CREATE INDEX leads_score ON leads (score, id);
+CREATE INDEX leads_qualified_at ON leads (qualified_at, id);
+CREATE INDEX leads_site_last_seen ON leads (site, last_seen, id);
+CREATE INDEX leads_status_last_seen ON leads (status, last_seen, id);
+CREATE INDEX leads_source_last_seen ON leads (source, last_seen, id);
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  lead_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  at ${bigint} NOT NULL,
+  received_at ${bigint} NOT NULL,
+  bot INTEGER NOT NULL,
+  flags TEXT NOT NULL,
+  body ${json} NOT NULL
+);
+CREATE INDEX events_lead ON events (lead_id, at);
+CREATE TABLE lead_history (
+  lead_id TEXT NOT NULL,
+  at ${bigint} NOT NULL,
+  by_user TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX lead_history_lead ON lead_history (lead_id, at);
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  csrf TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  expires ${bigint} NOT NULL
+);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'leads, events, history, sessions',
+    sql: { sqlite: leads('TEXT', 'INTEGER'), postgres: leads('TEXT', 'BIGINT') },
+  },
+];

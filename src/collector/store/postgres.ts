@@ -1,0 +1,131 @@
+import pg from 'pg';
+import type { LeadEvent } from '../../receiver/parse';
+import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
+import { MIGRATIONS } from './migrations';
+import { applyChange, encodeCursor, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
+import type { LeadChange, LeadPage, LeadQuery, LeadStore } from './types';
+
+/** Any number of collector instances share one PostgreSQL: nothing of the lead model lives in process memory. */
+const MIGRATION_LOCK = 7_512_019;
+
+const UPSERT = `INSERT INTO leads (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+  ON CONFLICT (id) DO UPDATE SET ${ROW_COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`;
+const upsertValues = (lead: Lead): unknown[] => Object.values(toRow(lead));
+
+/**
+ * PostgreSQL through node-postgres. An insert is one transaction: the event row (its id is the
+ * primary key: the de-duplication), a per-lead advisory lock (two instances folding events of one
+ * lead take turns), the lead read, folded and written. The promise resolves after COMMIT.
+ */
+export function openPostgresStore(url: string, options: { max?: number } = {}): LeadStore {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // An idle client's error (the server restarted) must not crash the process: the next query reconnects.
+  pool.on('error', () => undefined);
+
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  return {
+    kind: 'postgres',
+    async migrate() {
+      const client = await pool.connect();
+      try {
+        // Instances starting together: one migrates, the others wait here and then find it done.
+        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+        const done = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((row) => Number(row.version)));
+        for (const migration of MIGRATIONS) {
+          if (done.has(migration.version)) continue;
+          await client.query('BEGIN');
+          try {
+            await client.query(migration.sql.postgres);
+            await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [migration.version, migration.name, Date.now()]);
+            await client.query('COMMIT');
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+        client.release();
+      }
+    },
+    insert(event: LeadEvent, meta: EventMeta) {
+      const leadId = leadIdOf(event.site, event.visitor);
+      return transaction(async (client) => {
+        const inserted = await client.query(
+          'INSERT INTO events (id, lead_id, type, at, received_at, bot, flags, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING',
+          [event.id, leadId, event.type, event.at, meta.receivedAt, meta.bot ? 1 : 0, JSON.stringify(meta.flags), JSON.stringify(event)],
+        );
+        if (inserted.rowCount === 0) return { stored: false as const, duplicate: true as const };
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [leadId]);
+        const row = (await client.query('SELECT data FROM leads WHERE id = $1', [leadId])).rows[0] as { data: string } | undefined;
+        const lead = foldEvent(row ? (JSON.parse(row.data) as Lead) : null, event, meta);
+        await client.query(UPSERT, upsertValues(lead));
+        return { stored: true as const, lead };
+      });
+    },
+    async list(query: LeadQuery): Promise<LeadPage> {
+      const page = pageOptions(query);
+      const where = whereOf(query, (i) => `$${i}`, page.cursor ? { column: page.column, order: page.order, at: page.cursor } : null);
+      const { rows } = await pool.query(`SELECT data FROM leads ${where.sql} ORDER BY ${page.column} ${page.order}, id ${page.order} LIMIT ${page.limit + 1}`, where.values);
+      const leads = rows.slice(0, page.limit).map((row) => JSON.parse(row.data) as Lead);
+      const last = leads.at(-1);
+      return rows.length > page.limit && last ? { leads, next: encodeCursor({ value: sortValue(last, page.sort), id: last.id }) } : { leads };
+    },
+    async get(id) {
+      const row = (await pool.query('SELECT data FROM leads WHERE id = $1', [id])).rows[0] as { data: string } | undefined;
+      if (!row) return null;
+      const events = (await pool.query('SELECT id, type, at, received_at, bot, flags, body FROM events WHERE lead_id = $1 ORDER BY at, id LIMIT 1000', [id])).rows.map(toEvent);
+      const history = (await pool.query('SELECT at, by_user, kind, value FROM lead_history WHERE lead_id = $1 ORDER BY at, ctid', [id])).rows;
+      const entries = history.map((r) => ({ at: Number(r.at), by: String(r.by_user), kind: String(r.kind), change: String(r.value) }));
+      return {
+        lead: JSON.parse(row.data) as Lead,
+        events,
+        history: entries.filter((entry) => entry.kind !== 'note').map(({ kind: _kind, ...entry }) => entry),
+        notes: entries.filter((entry) => entry.kind === 'note').map(({ kind: _kind, ...entry }) => entry),
+      };
+    },
+    update(id: string, change: LeadChange, by: string, at: number) {
+      return transaction(async (client) => {
+        const row = (await client.query('SELECT data FROM leads WHERE id = $1 FOR UPDATE', [id])).rows[0] as { data: string } | undefined;
+        if (!row) return null;
+        const records: [string, string][] = [];
+        const lead = applyChange(JSON.parse(row.data) as Lead, change, by, at, (kind, value) => void records.push([kind, value]));
+        for (const [kind, value] of records) await client.query('INSERT INTO lead_history (lead_id, at, by_user, kind, value) VALUES ($1, $2, $3, $4, $5)', [id, at, by, kind, value]);
+        await client.query(UPSERT, upsertValues(lead));
+        return lead;
+      });
+    },
+    async createSession(session) {
+      await pool.query('DELETE FROM sessions WHERE expires < $1', [Date.now()]);
+      await pool.query('INSERT INTO sessions (id, csrf, user_name, expires) VALUES ($1, $2, $3, $4)', [session.id, session.csrf, session.user, session.expires]);
+    },
+    async readSession(id, now) {
+      const row = (await pool.query('SELECT csrf, user_name FROM sessions WHERE id = $1 AND expires > $2', [id, now])).rows[0];
+      return row ? { csrf: String(row.csrf), user: String(row.user_name) } : null;
+    },
+    async deleteSession(id) {
+      await pool.query('DELETE FROM sessions WHERE id = $1', [id]);
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import type { LeadEvent } from '../../receiver/parse';
+import type { Lead } from '../leads/lead';
+import { SORT_FIELDS, type LeadChange, type LeadFilter, type LeadQuery, type SortField, type StoredEvent } from './types';
+
+/**
+ * What both dialects share: the columns a lead is filtered and sorted on (the full lead is one JSON
+ * column beside them), keyset cursors and the search text.
+ */
+
+/** Sort field -> column expression (NULL-free, so keyset comparisons hold). */
+export const SORT_COLUMNS: Record<SortField, string> = {
+  lastSeen: 'last_seen',
+  score: 'score',
+  qualifiedAt: 'qualified_at',
+  firstSeen: 'first_seen',
+  email: "COALESCE(email, '')",
+  stage: 'stage',
+  status: 'status',
+  source: 'source',
+};
+
+export const MAX_PAGE = 500;
+export const DEFAULT_PAGE = 50;
+
+/** Lowercase text `q` searches: email, visitor id, product names and ids. */
+export function searchText(lead: Lead): string {
+  const parts = [lead.email ?? '', lead.visitor, ...lead.interest.items.flatMap((item) => [item.item_id, item.name ?? ''])];
+  return parts.join('\n').toLowerCase().slice(0, 2000);
+}
+
+/** The row a lead is stored as (the same columns in both dialects). */
+export function toRow(lead: Lead) {
+  return {
+    id: lead.id,
+    site: lead.site,
+    visitor: lead.visitor,
+    email: lead.email,
+    stage: lead.stage,
+    score: lead.score,
+    qualified_score: lead.qualifiedScore,
+    qualified_at: lead.qualifiedAt,
+    source: lead.source,
+    status: lead.status,
+    owner: lead.owner,
+    first_seen: lead.firstSeen,
+    last_seen: lead.lastSeen,
+    flagged: lead.bot || lead.suspicious ? 1 : 0,
+    search: searchText(lead),
+    data: JSON.stringify(lead),
+  };
+}
+export const ROW_COLUMNS = Object.keys(toRow({ interest: { items: [] } } as unknown as Lead));
+
+export interface Cursor {
+  value: string | number;
+  id: string;
+}
+export const encodeCursor = (cursor: Cursor): string => Buffer.from(JSON.stringify([cursor.value, cursor.id])).toString('base64url');
+export function decodeCursor(text: string | undefined): Cursor | null {
+  if (!text) return null;
+  try {
+    const [value, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    if ((typeof value === 'string' || typeof value === 'number') && typeof id === 'string') return { value, id };
+  } catch {
+    // A cursor that does not parse starts from the first page.
+  }
+  return null;
+}
+
+/** A sort value of a lead, as its column holds it. */
+export function sortValue(lead: Lead, sort: SortField): string | number {
+  switch (sort) {
+    case 'lastSeen':
+      return lead.lastSeen;
+    case 'score':
+      return lead.score;
+    case 'qualifiedAt':
+      return lead.qualifiedAt;
+    case 'firstSeen':
+      return lead.firstSeen;
+    case 'email':
+      return lead.email ?? '';
+    default:
+      return lead[sort];
+  }
+}
+
+/**
+ * WHERE clause and parameters for a filter, with `param(i)` naming the i-th parameter (`?` in
+ * SQLite, `$i` in PostgreSQL) and `like` the case-insensitive substring operator.
+ */
+export function whereOf(filter: LeadFilter, param: (index: number) => string, cursor: { column: string; order: 'asc' | 'desc'; at: Cursor } | null) {
+  const clauses: string[] = [];
+  const values: unknown[] = [];
+  const add = (sql: (p: string) => string, value: unknown): void => {
+    values.push(value);
+    clauses.push(sql(param(values.length)));
+  };
+  if (filter.site) add((p) => `site = ${p}`, filter.site);
+  if (filter.stage) add((p) => `stage = ${p}`, filter.stage);
+  if (filter.status) add((p) => `status = ${p}`, filter.status);
+  if (filter.source) add((p) => `source = ${p}`, filter.source);
+  if (filter.from !== undefined) add((p) => `last_seen >= ${p}`, filter.from);
+  if (filter.to !== undefined) add((p) => `last_seen <= ${p}`, filter.to);
+  if (filter.identified) clauses.push('email IS NOT NULL');
+  if (filter.hideFlagged) clauses.push('flagged = 0');
+  if (filter.q) add((p) => `search LIKE ${p} ESCAPE '\\'`, `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c)}%`);
+  if (cursor) {
+    values.push(cursor.at.value, cursor.at.value, cursor.at.id);
+    const [a, b, c] = [values.length - 2, values.length - 1, values.length].map(param);
+    const op = cursor.order === 'desc' ? '<' : '>';
+    clauses.push(`(${cursor.column} ${op} ${a} OR (${cursor.column} = ${b} AND id ${op} ${c}))`);
+  }
+  return { sql: clauses.length ? 'WHERE ' + clauses.join(' AND ') : '', values };
+}
+
+export function pageOptions(query: LeadQuery) {
+  const sort: SortField = SORT_FIELDS.includes(query.sort as SortField) ? (query.sort as SortField) : 'lastSeen';
+  const order = query.order === 'asc' ? 'asc' : 'desc';
+  const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(query.limit ?? DEFAULT_PAGE)));
+  return { sort, order, limit, column: SORT_COLUMNS[sort], cursor: decodeCursor(query.cursor) } as const;
+}
+
+export function toEvent(row: Record<string, unknown>): StoredEvent {
+  return {
+    id: String(row.id),
+    type: String(row.type),
+    at: Number(row.at),
+    receivedAt: Number(row.received_at),
+    body: (typeof row.body === 'string' ? JSON.parse(row.body) : row.body) as LeadEvent,
+    bot: Number(row.bot) === 1,
+    flags: JSON.parse(String(row.flags)) as string[],
+  };
+}
+
+/** A status, owner or note change, recorded in the history with who and when. Pure but for `record`. */
+export function applyChange(lead: Lead, change: LeadChange, by: string, at: number, record: (kind: string, value: string) => void): Lead {
+  const next = { ...lead, updatedAt: at };
+  if (change.status !== undefined && change.status !== lead.status) {
+    next.status = change.status;
+    next.statusBy = by;
+    next.statusAt = at;
+    record('status', change.status);
+  }
+  if (change.owner !== undefined && change.owner !== lead.owner) {
+    next.owner = change.owner;
+    record('owner', change.owner ?? '');
+  }
+  if (change.note) record('note', change.note);
+  return next;
+}
+

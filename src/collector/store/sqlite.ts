@@ -1,0 +1,159 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LeadEvent } from '../../receiver/parse';
+import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
+import { MIGRATIONS } from './migrations';
+import { applyChange, encodeCursor, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
+import type { InsertOutcome, LeadChange, LeadPage, LeadQuery, LeadStore } from './types';
+
+interface Pending {
+  event: LeadEvent;
+  meta: EventMeta;
+  resolve: (outcome: InsertOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The embedded database: SQLite through better-sqlite3, one file in the data folder, WAL journal
+ * with `synchronous = FULL` (every commit is on disk before it returns). Inserts that arrive
+ * together are committed together (group commit: one fsync for the batch, each event in its own
+ * savepoint), and each insert's promise settles only after that commit.
+ */
+export function openSqliteStore(folder: string): LeadStore {
+  mkdirSync(folder, { recursive: true });
+  const db = new Database(join(folder, 'leadscore.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+
+  let statements: ReturnType<typeof prepare> | null = null;
+  const prepare = () => ({
+    insertEvent: db.prepare('INSERT OR IGNORE INTO events (id, lead_id, type, at, received_at, bot, flags, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    readLead: db.prepare('SELECT data FROM leads WHERE id = ?'),
+    upsertLead: db.prepare(
+      `INSERT INTO leads (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map((c) => '@' + c).join(', ')})
+       ON CONFLICT (id) DO UPDATE SET ${ROW_COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`,
+    ),
+    history: db.prepare('INSERT INTO lead_history (lead_id, at, by_user, kind, value) VALUES (?, ?, ?, ?, ?)'),
+  });
+  const sql = () => (statements ??= prepare());
+
+  const insertOne = db.transaction((event: LeadEvent, meta: EventMeta): InsertOutcome => {
+    const leadId = leadIdOf(event.site, event.visitor);
+    const result = sql().insertEvent.run(event.id, leadId, event.type, event.at, meta.receivedAt, meta.bot ? 1 : 0, JSON.stringify(meta.flags), JSON.stringify(event));
+    if (result.changes === 0) return { stored: false, duplicate: true };
+    const row = sql().readLead.get(leadId) as { data: string } | undefined;
+    const lead = foldEvent(row ? (JSON.parse(row.data) as Lead) : null, event, meta);
+    sql().upsertLead.run(toRow(lead));
+    return { stored: true, lead };
+  });
+
+  let queue: Pending[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    const batch = queue;
+    queue = [];
+    const outcomes: (InsertOutcome | { error: unknown })[] = [];
+    try {
+      db.transaction(() => {
+        for (const item of batch) {
+          try {
+            outcomes.push(insertOne(item.event, item.meta));
+          } catch (error) {
+            // Its savepoint rolled back; the others in the batch still commit.
+            outcomes.push({ error });
+          }
+        }
+      })();
+    } catch (error) {
+      // The commit itself failed: nothing of the batch is durable.
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if ('error' in outcome) item.reject(outcome.error);
+      else item.resolve(outcome);
+    });
+  };
+
+  return {
+    kind: 'sqlite',
+    async migrate() {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      const done = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version));
+      for (const migration of MIGRATIONS) {
+        if (done.has(migration.version)) continue;
+        db.transaction(() => {
+          db.exec(migration.sql.sqlite);
+          db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
+        }).immediate();
+      }
+      statements = null;
+    },
+    insert(event, meta) {
+      return new Promise((resolve, reject) => {
+        queue.push({ event, meta, resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          // Everything that arrived in this turn of the event loop shares one commit.
+          setImmediate(flush);
+        }
+      });
+    },
+    async list(query: LeadQuery): Promise<LeadPage> {
+      const page = pageOptions(query);
+      const where = whereOf(query, () => '?', page.cursor ? { column: page.column, order: page.order, at: page.cursor } : null);
+      const rows = db
+        .prepare(`SELECT data FROM leads ${where.sql} ORDER BY ${page.column} ${page.order}, id ${page.order} LIMIT ${page.limit + 1}`)
+        .all(...where.values) as { data: string }[];
+      const leads = rows.slice(0, page.limit).map((row) => JSON.parse(row.data) as Lead);
+      const last = leads.at(-1);
+      return rows.length > page.limit && last ? { leads, next: encodeCursor({ value: sortValue(last, page.sort), id: last.id }) } : { leads };
+    },
+    async get(id) {
+      const row = sql().readLead.get(id) as { data: string } | undefined;
+      if (!row) return null;
+      const events = (db.prepare('SELECT id, type, at, received_at, bot, flags, body FROM events WHERE lead_id = ? ORDER BY at, id LIMIT 1000').all(id) as Record<string, unknown>[]).map(toEvent);
+      const history = db.prepare('SELECT at, by_user, kind, value FROM lead_history WHERE lead_id = ? ORDER BY at, rowid').all(id) as Record<string, unknown>[];
+      const entries = history.map((row) => ({ at: Number(row.at), by: String(row.by_user), kind: String(row.kind), change: String(row.value) }));
+      return {
+        lead: JSON.parse(row.data) as Lead,
+        events,
+        history: entries.filter((entry) => entry.kind !== 'note').map(({ kind: _kind, ...entry }) => entry),
+        notes: entries.filter((entry) => entry.kind === 'note').map(({ kind: _kind, ...entry }) => entry),
+      };
+    },
+    async update(id: string, change: LeadChange, by: string, at: number) {
+      return db.transaction((): Lead | null => {
+        const row = sql().readLead.get(id) as { data: string } | undefined;
+        if (!row) return null;
+        const lead = applyChange(JSON.parse(row.data) as Lead, change, by, at, (kind, value) => sql().history.run(id, at, by, kind, value));
+        sql().upsertLead.run(toRow(lead));
+        return lead;
+      }).immediate();
+    },
+    async createSession(session) {
+      db.prepare('DELETE FROM sessions WHERE expires < ?').run(Date.now());
+      db.prepare('INSERT INTO sessions (id, csrf, user_name, expires) VALUES (?, ?, ?, ?)').run(session.id, session.csrf, session.user, session.expires);
+    },
+    async readSession(id, now) {
+      const row = db.prepare('SELECT csrf, user_name FROM sessions WHERE id = ? AND expires > ?').get(id, now) as { csrf: string; user_name: string } | undefined;
+      return row ? { csrf: row.csrf, user: row.user_name } : null;
+    },
+    async deleteSession(id) {
+      db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+    },
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
+    async close() {
+      if (queue.length) flush();
+      db.close();
+    },
+  };
+}
+

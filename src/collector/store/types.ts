@@ -1,0 +1,81 @@
+import type { LeadEvent } from '../../receiver/parse';
+import type { EventMeta, Lead, LeadStatus } from '../leads/lead';
+import type { Source } from '../leads/source';
+
+/** The outcome of storing one event: committed (durable) before the promise resolves. */
+export type InsertOutcome = { stored: true; lead: Lead } | { stored: false; duplicate: true };
+
+export interface LeadFilter {
+  site?: string;
+  stage?: string;
+  status?: LeadStatus;
+  source?: Source;
+  /** Last seen within [from, to], epoch ms. */
+  from?: number;
+  to?: number;
+  /** Email, visitor id or product names, case-insensitive substring. */
+  q?: string;
+  identified?: boolean;
+  /** Hide bot and suspicious leads. */
+  hideFlagged?: boolean;
+}
+
+export const SORT_FIELDS = ['lastSeen', 'score', 'qualifiedAt', 'firstSeen', 'email', 'stage', 'status', 'source'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+
+export interface LeadQuery extends LeadFilter {
+  sort?: SortField;
+  order?: 'asc' | 'desc';
+  limit?: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+}
+
+export interface LeadPage {
+  leads: Lead[];
+  /** Present when there is a next page. */
+  next?: string;
+}
+
+export interface StoredEvent {
+  id: string;
+  type: string;
+  at: number;
+  receivedAt: number;
+  body: LeadEvent;
+  bot: boolean;
+  flags: string[];
+}
+
+export interface LeadChange {
+  status?: LeadStatus;
+  owner?: string | null;
+  note?: string;
+}
+
+export interface LeadHistory {
+  at: number;
+  by: string;
+  change: string;
+}
+
+/**
+ * A lead database: the embedded one (SQLite) or PostgreSQL. Every method is one transaction; an
+ * insert resolves only once committed (a 2xx acknowledges only what is durable) and rejects when it
+ * was not, so the client's retry is accepted.
+ */
+export interface LeadStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs the versioned migrations (safe when several instances start together). */
+  migrate(): Promise<void>;
+  insert(event: LeadEvent, meta: EventMeta): Promise<InsertOutcome>;
+  list(query: LeadQuery): Promise<LeadPage>;
+  get(id: string): Promise<{ lead: Lead; events: StoredEvent[]; history: LeadHistory[]; notes: LeadHistory[] } | null>;
+  update(id: string, change: LeadChange, by: string, at: number): Promise<Lead | null>;
+  /** Sessions live in the database, so any instance serves any logged-in user. */
+  createSession(session: { id: string; csrf: string; user: string; expires: number }): Promise<void>;
+  readSession(id: string, now: number): Promise<{ csrf: string; user: string } | null>;
+  deleteSession(id: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
