@@ -36,7 +36,7 @@ describe('who gets in (embedded database)', () => {
   it('never hands leads to an unauthenticated request, a wrong password or a wrong token', async () => {
     const { url } = await start({}, { LEADSCORE_ADMIN_PASSWORD: 'correct horse battery', LEADSCORE_API_TOKEN: 'token-0123456789abcdef' });
     await post(url, makeEvent('identified', { traits: { email: 'ada@example.com' } }));
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { cookie: 'leadscore_session=forged' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { cookie: 'leadscore_session=forged' }] as Record<string, string>[]) {
       const response = await fetch(url + '/api/leads', { headers });
       expect(response.status).toBe(401);
       expect(await response.text()).not.toContain('ada@example.com');

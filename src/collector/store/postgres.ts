@@ -39,14 +39,14 @@ export function openPostgresStore(url: string, options: { max?: number } = {}): 
 
   return {
     kind: 'postgres',
-    async migrate() {
+    async migrate(migrations = MIGRATIONS) {
       const client = await pool.connect();
       try {
         // Instances starting together: one migrates, the others wait here and then find it done.
         await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
         await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
         const done = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((row) => Number(row.version)));
-        for (const migration of MIGRATIONS) {
+        for (const migration of migrations) {
           if (done.has(migration.version)) continue;
           await client.query('BEGIN');
           try {

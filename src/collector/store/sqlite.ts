@@ -82,10 +82,10 @@ export function openSqliteStore(folder: string): LeadStore {
 
   return {
     kind: 'sqlite',
-    async migrate() {
+    async migrate(migrations = MIGRATIONS) {
       db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
       const done = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version));
-      for (const migration of MIGRATIONS) {
+      for (const migration of migrations) {
         if (done.has(migration.version)) continue;
         db.transaction(() => {
           db.exec(migration.sql.sqlite);

@@ -1,6 +1,7 @@
 import type { LeadEvent } from '../../receiver/parse';
 import type { EventMeta, Lead, LeadStatus } from '../leads/lead';
 import type { Source } from '../leads/source';
+import type { Migration } from './migrations';
 
 /** The outcome of storing one event: committed (durable) before the promise resolves. */
 export type InsertOutcome = { stored: true; lead: Lead } | { stored: false; duplicate: true };
@@ -66,8 +67,8 @@ export interface LeadHistory {
  */
 export interface LeadStore {
   readonly kind: 'sqlite' | 'postgres';
-  /** Runs the versioned migrations (safe when several instances start together). */
-  migrate(): Promise<void>;
+  /** Runs the versioned migrations (safe when several instances start together); tests pass their own list. */
+  migrate(migrations?: readonly Migration[]): Promise<void>;
   insert(event: LeadEvent, meta: EventMeta): Promise<InsertOutcome>;
   list(query: LeadQuery): Promise<LeadPage>;
   get(id: string): Promise<{ lead: Lead; events: StoredEvent[]; history: LeadHistory[]; notes: LeadHistory[] } | null>;
