@@ -73,9 +73,13 @@ export interface HandlerOptions {
 
 const BOT = /HeadlessChrome|PhantomJS|Puppeteer|Playwright|Selenium|bot\b|crawler|spider|slurp|curl\/|wget\/|python-requests|lighthouse/i;
 
-/** Headless browsers and crawlers, from the User-Agent and Sec-CH-UA headers. */
-export function isLikelyBot(headers: Headers): boolean {
-  return BOT.test(headers.get('user-agent') ?? '') || /HeadlessChrome/i.test(headers.get('sec-ch-ua') ?? '');
+/** Headless browsers and crawlers, from the User-Agent and Sec-CH-UA headers (Fetch Headers or Node's header object). */
+export function isLikelyBot(headers: Headers | Record<string, string | string[] | undefined>): boolean {
+  const read = (name: string): string => {
+    const value = headers instanceof Headers ? headers.get(name) : headers[name];
+    return Array.isArray(value) ? value.join(' ') : (value ?? '');
+  };
+  return BOT.test(read('user-agent')) || /HeadlessChrome/i.test(read('sec-ch-ua'));
 }
 
 class TooLarge extends Error {}

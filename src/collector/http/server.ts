@@ -118,7 +118,7 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
       const over = quota('new');
       if (over !== null) throw new HttpError(429, 'new-lead quota for this site reached', { 'retry-after': String(over), ...cors });
     }
-    const meta = { receivedAt: now(), bot: isLikelyBot(new Headers(request.headers as Record<string, string>)), flags };
+    const meta = { receivedAt: now(), bot: isLikelyBot(request.headers), flags };
     let outcome;
     try {
       outcome = await store.insert(event, meta);
