@@ -1,32 +1,23 @@
-// `npm run demo`: a small store with the leadscore snippet (debug mode), the receiver at /collect
-// storing leads in SQLite (demo/data/leads.sqlite), and a live dashboard at /dashboard.
+// `npm run demo`: a small store with the leadscore snippet (debug mode) and the collector in the
+// same process: /collect storing leads in the embedded database (demo/data/), the API behind a
+// login, and a live dashboard at /dashboard. The password is printed at start (or set
+// LEADSCORE_ADMIN_PASSWORD).
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createBeaconHandler, toNodeListener } from '../dist/receiver/index.js';
-import { openLeadDatabase } from './db.mjs';
+import { createCollector, createLogger, openStore, parseCollectorConfig } from '../dist/collector/index.js';
 import { PRODUCTS, renderPage } from './pages.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TYPES = { '.js': 'text/javascript', '.map': 'application/json', '.css': 'text/css', '.html': 'text/html; charset=utf-8' };
-const dbFile = process.env.DEMO_DB ?? join(ROOT, 'demo', 'data', 'leads.sqlite');
-const db = await openLeadDatabase(dbFile);
-
-/** Dashboards listening for new leads (server-sent events). */
-const listeners = new Set();
-const collect = toNodeListener(
-  createBeaconHandler({
-    // De-duplication happens in the database (PRIMARY KEY on the beacon id), not in memory.
-    dedupe: false,
-    onBeacon(beacon, { bot, receivedAt }) {
-      if (!db.insert(beacon, { bot, receivedAt })) return;
-      const lead = { ...beacon, bot, receivedAt };
-      console.log(`[collect] ${beacon.stage} lead ${beacon.visitor} at ${beacon.score} points (${beacon.page})`);
-      for (const send of listeners) send(lead);
-    },
-  }),
-);
+const folder = process.env.DEMO_DB ?? join(ROOT, 'demo', 'data');
+const password = process.env.LEADSCORE_ADMIN_PASSWORD || randomBytes(9).toString('base64url');
+const { config } = parseCollectorConfig({ file: { rateLimit: 10_000 }, env: { ...process.env, LEADSCORE_ADMIN_PASSWORD: password }, flags: { db: folder, log: 'pretty' } });
+const store = await openStore(config.db);
+const collector = await createCollector({ config, store, log: createLogger('pretty'), scripts: join(ROOT, 'dist'), version: 'demo' });
+const COLLECTOR_PATHS = /^\/(collect|healthz|login)$|^\/(api|s)\//;
 
 function serveFile(res, file) {
   if (!existsSync(file)) return res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -36,22 +27,9 @@ function serveFile(res, file) {
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
-  if (path === '/collect') return collect(req, res);
+  if (COLLECTOR_PATHS.test(path)) return collector.handle(req, res);
   if (path === '/dashboard') return serveFile(res, join(ROOT, 'demo', 'public', 'dashboard.html'));
   if (path === '/dashboard.js') return serveFile(res, join(ROOT, 'demo', 'public', 'dashboard.js'));
-  if (path === '/api/leads') return res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(db.leads()));
-  if (path === '/api/events') {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    res.write(': connected\n\n');
-    const send = (lead) => res.write(`event: lead\ndata: ${JSON.stringify(lead)}\n\n`);
-    listeners.add(send);
-    const ping = setInterval(() => res.write(': ping\n\n'), 25_000);
-    req.on('close', () => {
-      clearInterval(ping);
-      listeners.delete(send);
-    });
-    return;
-  }
   if (path.startsWith('/dist/') || path.startsWith('/node_modules/jquery/')) {
     const file = normalize(join(ROOT, path));
     return file.startsWith(ROOT) ? serveFile(res, file) : res.writeHead(404).end();
@@ -79,10 +57,26 @@ const server = createServer((req, res) => {
 });
 
 const port = Number(process.env.PORT ?? 8080);
-server.listen(port, '127.0.0.1', () => {
+const count = async () => {
+  let total = 0;
+  let cursor;
+  do {
+    const page = await store.list({ limit: 500, cursor });
+    total += page.leads.length;
+    cursor = page.next;
+  } while (cursor);
+  return total;
+};
+server.listen(port, '127.0.0.1', async () => {
   const origin = `http://127.0.0.1:${server.address().port}`;
   console.log(`leadscore demo store:  ${origin}/`);
-  console.log(`qualified leads:       ${origin}/dashboard`);
-  console.log(`lead database:         ${dbFile} (${db.count()} leads)`);
+  console.log(`qualified leads:       ${origin}/dashboard  (password: ${process.env.LEADSCORE_ADMIN_PASSWORD ? 'LEADSCORE_ADMIN_PASSWORD' : password})`);
+  console.log(`lead database:         ${folder} (${await count()} leads)`);
   console.log(`products: ${PRODUCTS.map((p) => p.slug).join(', ')}  (Ctrl+C to stop)`);
 });
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.once(signal, () => {
+    server.close();
+    void collector.close().then(() => process.exit(0));
+  });
+}

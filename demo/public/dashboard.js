@@ -1,6 +1,7 @@
-// The marketer's dashboard: the lead list, two charts, live updates over server-sent events.
-// Beacon contents are untrusted: everything is written with textContent, never innerHTML.
-const leads = [];
+// The demo's marketer dashboard: sign in, the lead list, two charts, live updates over
+// server-sent events, from the collector's API. Event contents are untrusted: everything is
+// written with textContent, never innerHTML, and a page is shown as text, never as a link.
+const leads = new Map();
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -11,23 +12,30 @@ function cell(text, className) {
   return td;
 }
 
+/** The path of a URL, or the text as it is when it is not one (one odd lead never breaks the list). */
+function pathOf(text) {
+  try {
+    return new URL(text).pathname;
+  } catch {
+    return String(text ?? '');
+  }
+}
+
 function row(lead, fresh) {
   const tr = document.createElement('tr');
   if (fresh) tr.className = 'new';
   tr.dataset.id = lead.id;
-  const when = new Date(lead.receivedAt);
-  tr.append(cell(when.toLocaleString()));
+  tr.append(cell(new Date(lead.lastSeen).toLocaleString()));
   const stage = cell('');
   const tag = document.createElement('span');
-  tag.className = 'tag' + (lead.bot ? ' bot' : '');
-  tag.textContent = lead.bot ? `${lead.stage} (bot?)` : lead.stage;
+  const flagged = lead.bot || lead.suspicious;
+  tag.className = 'tag' + (flagged ? ' bot' : '');
+  tag.textContent = flagged ? `${lead.stage} (flagged)` : lead.stage;
   stage.append(tag);
-  tr.append(stage, cell(`${lead.score} / ${lead.threshold}`), cell(lead.visitor.slice(0, 8), 'muted'));
-  const top = Object.entries(lead.rules).sort((a, b) => b[1].points - a[1].points).slice(0, 4);
+  tr.append(stage, cell(String(lead.score)), cell(lead.email ?? `Anonymous visitor ${lead.visitor.slice(0, 8)}`, lead.email ? '' : 'muted'));
+  const top = Object.entries(lead.rules ?? {}).sort((a, b) => b[1].points - a[1].points).slice(0, 4);
   tr.append(cell(top.map(([id, rule]) => `${id} ${Math.round(rule.points * 10) / 10}`).join(' · ')));
-  const a = lead.attribution || {};
-  const source = [a.utm_source, a.utm_medium].filter(Boolean).join(' / ') || (a.referrer ? `from ${a.referrer}` : 'direct');
-  tr.append(cell(source), cell(new URL(lead.page).pathname));
+  tr.append(cell([lead.source.replace('_', ' '), lead.campaign].filter(Boolean).join(' · ')), cell(pathOf(lead.page)), cell(lead.status));
   return tr;
 }
 
@@ -57,45 +65,61 @@ function bars(svg, values, labels) {
   });
 }
 
-function charts() {
-  const now = Date.now();
-  // Qualifications per 5 minutes over the last 2 hours.
+function render() {
+  const list = [...leads.values()].sort((a, b) => b.lastSeen - a.lastSeen);
+  $('total').textContent = String(list.length);
+  $('hour').textContent = String(list.filter((lead) => Date.now() - lead.qualifiedAt < 3600_000).length);
+  const scores = list.map((lead) => lead.score).sort((a, b) => a - b);
+  $('median').textContent = scores.length ? String(scores[Math.floor(scores.length / 2)]) : '–';
+  $('bots').textContent = String(list.filter((lead) => lead.bot || lead.suspicious).length);
+  $('empty').hidden = list.length > 0;
   const buckets = Array(24).fill(0);
-  for (const lead of leads) {
-    const age = now - lead.receivedAt;
+  for (const lead of list) {
+    const age = Date.now() - lead.qualifiedAt;
     if (age >= 0 && age < 2 * 3600_000) buckets[23 - Math.floor(age / 300_000)]++;
   }
   bars($('timeline'), buckets, buckets.map((_, i) => `-${(23 - i) * 5} min`));
-  // Scores in bins of 10 points.
   const bins = Array(12).fill(0);
-  for (const lead of leads) bins[Math.min(11, Math.floor(lead.score / 10))]++;
+  for (const lead of list) bins[Math.min(11, Math.floor(lead.score / 10))]++;
   bars($('histogram'), bins, bins.map((_, i) => (i === 11 ? '110+' : `${i * 10}-${i * 10 + 9}`)));
 }
 
-function stats() {
-  $('total').textContent = String(leads.length);
-  $('hour').textContent = String(leads.filter((lead) => Date.now() - lead.receivedAt < 3600_000).length);
-  const scores = leads.map((lead) => lead.score).sort((a, b) => a - b);
-  $('median').textContent = scores.length ? String(scores[Math.floor(scores.length / 2)]) : '–';
-  $('bots').textContent = String(leads.filter((lead) => lead.bot).length);
-  $('empty').hidden = leads.length > 0;
-  charts();
+function put(lead, fresh) {
+  leads.set(lead.id, lead);
+  const existing = document.querySelector(`#leads tr[data-id="${CSS.escape(lead.id)}"]`);
+  if (existing) existing.replaceWith(row(lead, fresh));
+  else $('leads').prepend(row(lead, fresh));
+  render();
 }
 
-function add(lead, fresh) {
-  if (leads.some((other) => other.id === lead.id)) return;
-  leads.unshift(lead);
-  $('leads').prepend(row(lead, fresh));
-  stats();
-}
-
-fetch('/api/leads')
-  .then((response) => response.json())
-  .then((list) => {
-    for (const lead of list.reverse()) add(lead, false);
-    stats();
-    const events = new EventSource('/api/events');
-    events.onopen = () => ($('live').textContent = '● live');
-    events.onerror = () => ($('live').textContent = 'reconnecting…');
-    events.addEventListener('lead', (event) => add(JSON.parse(event.data), true));
+async function start() {
+  const page = await (await fetch('/api/leads?limit=200')).json();
+  for (const lead of page.leads.reverse()) put(lead, false);
+  render();
+  const events = new EventSource('/api/stream');
+  events.onopen = () => ($('live').textContent = '● live');
+  events.onerror = () => ($('live').textContent = 'reconnecting…');
+  // The stream says which lead changed; the lead itself is read through the API.
+  events.addEventListener('lead', async (event) => {
+    const { id } = JSON.parse(event.data);
+    const response = await fetch(`/api/leads/${encodeURIComponent(id)}`);
+    if (response.ok) put((await response.json()).lead, true);
   });
+}
+
+$('login').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const response = await fetch('/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: $('password').value }) });
+  if (!response.ok) return void ($('login-error').textContent = response.status === 429 ? 'Too many attempts: wait a minute.' : 'Wrong password.');
+  $('login').hidden = true;
+  $('app').hidden = false;
+  void start();
+});
+
+fetch('/api/session').then((response) => {
+  if (response.ok) {
+    $('app').hidden = false;
+    return void start();
+  }
+  $('login').hidden = false;
+});

@@ -68,7 +68,7 @@ function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<str
  * The collector's HTTP front: `/collect` (open, hard to abuse), `/healthz`, the script files at
  * `/s/*`, login, and the JSON API and live stream behind authentication.
  */
-export async function createCollector(options: CollectorOptions): Promise<{ server: Server; close: () => Promise<void>; streams: ReturnType<typeof createStreams> }> {
+export async function createCollector(options: CollectorOptions): Promise<{ server: Server; handle: (request: IncomingMessage, response: ServerResponse) => void; close: () => Promise<void>; streams: ReturnType<typeof createStreams> }> {
   const { config, store, log } = options;
   const now = options.now ?? Date.now;
   const checkPassword = config.adminPassword ? await createPasswordCheck(config.adminPassword) : null;
@@ -224,7 +224,8 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
     throw new HttpError(404, 'not found');
   }
 
-  const server = createServer((request, response) => {
+  /** The request listener: `server` uses it; a host process (the demo) may route to it itself. */
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     if (closing) {
       response.writeHead(503, { connection: 'close', 'retry-after': '2' }).end();
       return;
@@ -240,13 +241,15 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
       .finally(() => {
         if (--inFlight === 0) drained?.();
       });
-  });
+  };
+  const server = createServer(handle);
   // Slow clients cannot hold sockets for ever.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
 
   return {
     server,
+    handle,
     streams,
     /** Stops accepting, lets in-flight requests (and their writes) finish, then closes the database. */
     async close() {

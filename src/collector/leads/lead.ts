@@ -1,5 +1,5 @@
 import type { LeadEvent } from '../../receiver/parse';
-import type { Props, WireInterest } from '../../types';
+import type { Props, RuleState, WireInterest } from '../../types';
 import { classifySource, type Source } from './source';
 
 /**
@@ -24,9 +24,11 @@ export interface Lead {
   /** The highest stage reached (by threshold), and every stage with when. */
   stage: string;
   stages: Record<string, StageReached>;
-  /** The score of the newest event (by its time) and that time. */
+  /** The score of the newest event (by its time) and that time; its explanation by rule and its page. */
   score: number;
   scoreAt: number;
+  rules: Record<string, RuleState>;
+  page: string;
   /** The score at the first qualification. */
   qualifiedScore: number;
   qualifiedAt: number;
@@ -85,6 +87,8 @@ export function foldEvent(lead: Lead | null, event: LeadEvent, meta: EventMeta):
         stages: {},
         score: event.score,
         scoreAt: time,
+        rules: event.rules,
+        page: event.page,
         qualifiedScore: event.score,
         qualifiedAt: event.qualifiedAt,
         source: source.source,
@@ -121,6 +125,8 @@ export function foldEvent(lead: Lead | null, event: LeadEvent, meta: EventMeta):
   if (newer) {
     next.score = event.score;
     next.scoreAt = time;
+    next.rules = event.rules;
+    next.page = event.page;
     next.interest = event.interest;
   }
   // The stage the event reached (crossings) or held (the others): the lead keeps every stage.
