@@ -135,7 +135,9 @@ export function foldEvent(lead: Lead | null, event: LeadEvent, meta: EventMeta):
     next.stages[event.stage] = { at: event.qualifiedAt, threshold: event.threshold, n: event.n };
   }
   next.stage = Object.keys(next.stages).reduce((top, name) => (next.stages[name]!.threshold > (next.stages[top]?.threshold ?? -1) ? name : top), next.stage);
-  if (event.type === 'qualified' && (event.qualifiedAt < next.qualifiedAt || !lead)) {
+  // The first qualification's score: a `qualified` event at or before the one known (an event of
+  // another type that arrived first only stood in for it).
+  if (event.type === 'qualified' && (event.qualifiedAt <= next.qualifiedAt || !lead)) {
     next.qualifiedScore = event.score;
     next.qualifiedAt = event.qualifiedAt;
   }

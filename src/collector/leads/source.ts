@@ -6,8 +6,8 @@
  * 2. utm_medium: cpc/ppc/paid search/sem is paid search (paid social when the source is a social
  *    network), paid social/social ads is paid social, email/newsletter is email, social is organic
  *    social, affiliate is affiliate, display/banner/cpm is display;
- * 3. the referrer: a search engine is organic search, a social network organic social, a mail
- *    client email, any other site referral;
+ * 3. the referrer: a webmail client is email, a search engine organic search, a social network
+ *    organic social, any other site referral;
  * 4. nothing: direct.
  */
 export type Source = 'paid_search' | 'paid_social' | 'display' | 'email' | 'affiliate' | 'organic_search' | 'organic_social' | 'referral' | 'direct';
@@ -62,9 +62,10 @@ export function classifySource(attribution: Record<string, string>): SourceInfo 
   // fbclid without a paid medium: Meta adds it to organic shares too.
   if (own('fbclid')) return info('organic_social', utmSource || referrer || 'facebook');
   if (referrer) {
+    // Webmail first: mail.google.com is not a search.
+    if (MAIL.test(referrer)) return info('email');
     if (SEARCH.test(referrer)) return info('organic_search');
     if (SOCIAL.test(referrer)) return info('organic_social');
-    if (MAIL.test(referrer)) return info('email');
     return info('referral');
   }
   if (utmSource) return info(SOCIAL_SOURCE.test(utmSource) ? 'organic_social' : 'referral');
