@@ -1,4 +1,5 @@
-import { request as httpRequest } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Lead } from '../../src/collector/leads/lead';
 import { makeEvent, post, signIn, sqliteDatabase, startCollector, type Running, type TestDatabase } from './helpers';
@@ -183,4 +184,64 @@ describe('/collect is open but hard to abuse', () => {
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(20 * 1024 * 1024);
     for (const socket of sockets) socket.destroy();
   });
+});
+
+describe('scripts, health and many live connections (embedded database)', () => {
+  let database: TestDatabase;
+  let running: Running | undefined;
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+    await database?.drop();
+  });
+
+  it('serves the scripts first-party: content type, ETag, 304, a year for a versioned URL, the site\'s options', async () => {
+    database = await sqliteDatabase();
+    running = await startCollector(database, { sites: [{ id: 'mugs', origins: ['https://mugs.example'], stages: 'mql:40,hot:90' }] });
+    const { url } = running;
+    const first = await fetch(url + '/s/leadscore.js');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(first.headers.get('cache-control')).toBe('public, max-age=0, must-revalidate');
+    const etag = first.headers.get('etag')!;
+    expect(await first.text()).toBe(readFileSync('dist/leadscore.js', 'utf8'));
+    expect((await fetch(url + '/s/leadscore.js', { headers: { 'if-none-match': etag } })).status).toBe(304);
+    const versioned = await fetch(`${url}/s/leadscore.js?v=${etag.slice(1, -1)}`);
+    expect(versioned.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const site = await (await fetch(url + '/s/leadscore.lite.js?site=mugs')).text();
+    expect(site.startsWith(`window.leadscore=window.leadscore||function(){(leadscore.q=leadscore.q||[]).push(arguments)};leadscore('init',{"site":"mugs","stages":"mql:40,hot:90"});`)).toBe(true);
+    expect((await fetch(url + '/s/leadscore.js?site=nope')).status).toBe(404);
+    expect((await fetch(url + '/s/other.js')).status).toBe(404);
+    expect((await fetch(url + '/s/../package.json')).status).toBe(404);
+  });
+
+  it('answers /healthz with the database', async () => {
+    database = await sqliteDatabase();
+    running = await startCollector(database);
+    expect(await (await fetch(running.url + '/healthz')).json()).toEqual({ ok: true, database: 'sqlite' });
+  });
+
+  it('holds 2 000 live connection attempts: the cap is served, the rest get 503, memory stays flat', async () => {
+    database = await sqliteDatabase();
+    running = await startCollector(database, { maxStreams: 100 });
+    const auth = await signIn(running.url);
+    const { hostname, port } = new URL(running.url);
+    const heapBefore = process.memoryUsage().heapUsed;
+    const agent = new Agent({ maxSockets: 2000 });
+    const statuses = await Promise.all(
+      Array.from({ length: 2000 }, () => new Promise<number>((resolve) => {
+        const request = httpRequest({ hostname, port, path: '/api/stream', headers: { cookie: auth.cookie }, agent }, (response) => {
+          resolve(response.statusCode ?? 0);
+          if (response.statusCode !== 200) response.resume();
+        });
+        request.on('error', () => resolve(0));
+        request.end();
+      })),
+    );
+    expect(statuses.filter((status) => status === 200)).toHaveLength(100);
+    expect(statuses.filter((status) => status === 503)).toHaveLength(1900);
+    expect(running.streams.size).toBe(100);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    agent.destroy();
+  }, 60_000);
 });
