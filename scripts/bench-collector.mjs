@@ -203,11 +203,34 @@ const parts = {};
 
 // Memory while distinct ids keep arriving (the de-duplication is the database's, not the process's).
 const memory = [];
+const queries = [];
 if (FLAT > 0) {
   const folder = mkdtempSync(join(tmpdir(), 'leadscore-bench-flat-'));
-  const { child, url } = await serve(['--db', folder, '--config', config]);
+  const token = 'bench-token-' + run;
+  const { child, url } = await serve(['--db', folder, '--config', config], { LEADSCORE_API_TOKEN: token });
   await send(url, 5e6, FLAT, (done) => memory.push([done, Math.round(rssOf(child.pid) / 1048576)]));
   memory.push([FLAT, Math.round(rssOf(child.pid) / 1048576)]);
+  // The API on that many leads (every event above is a lead of its own): median of 5 requests each.
+  const timed = async (label, path) => {
+    const times = [];
+    let size = 0;
+    for (let i = 0; i < 5; i++) {
+      const began = performance.now();
+      const response = await fetch(url + path, { headers: { authorization: `Bearer ${token}` } });
+      size = (await response.arrayBuffer()).byteLength;
+      if (!response.ok) throw new Error(`${path}: ${response.status}`);
+      times.push(performance.now() - began);
+    }
+    times.sort((a, b) => a - b);
+    queries.push([label, round(times[2]), size]);
+  };
+  const firstPage = await (await fetch(url + '/api/leads?limit=50&sort=score', { headers: { authorization: `Bearer ${token}` } })).json();
+  await timed('newest 50', '/api/leads?limit=50');
+  await timed('top 50 by score', '/api/leads?limit=50&sort=score');
+  await timed('the next page (cursor)', `/api/leads?limit=50&sort=score&cursor=${firstPage.next}`);
+  await timed('one site, paid search, last 30 days', `/api/leads?limit=50&site=mug-shop.example&source=email&from=${Date.now() - 30 * 86_400_000}`);
+  await timed('search `q` (a substring of one visitor id)', `/api/leads?limit=50&q=${run}-5001234`);
+  await timed(`CSV export of all ${FLAT.toLocaleString('en')} leads`, '/api/leads.csv');
   child.kill('SIGTERM');
   await new Promise((resolve) => child.on('exit', resolve));
   rmSync(folder, { recursive: true, force: true });
@@ -224,6 +247,7 @@ const lines = [
   `Where the time goes on the embedded database, each part alone at the same concurrency: validation (\`parseBeacon\`) ${parts.parse}/s; the store's insert without HTTP (fold, three statements, group commit) ${parts.store}/s; Node's HTTP server answering 204 without doing anything, to the same load generator ${parts.http}/s. The floor has neither HTTP nor the lead fold; the client runs on the same two cores.`,
   '',
   FLAT > 0 ? `Collector memory (RSS) while ${FLAT.toLocaleString('en')} distinct ids arrive (embedded database): ${memory.map(([done, mb]) => `${done.toLocaleString('en')}: ${mb} MB`).join(', ')}.` : '',
+  ...(queries.length ? ['', `The API with ${FLAT.toLocaleString('en')} leads in the embedded database (median of 5, over HTTP, with its response size):`, '', '| query | time | bytes |', '|---|---|---|', ...queries.map(([label, ms, size]) => `| ${label} | ${ms} ms | ${size} |`)] : []),
 ];
 const report = lines.join('\n');
 console.log(report);
