@@ -72,6 +72,24 @@ describe.each(KINDS)('the collector on %s', (_kind, open) => {
     expect(Number((await database.sql('SELECT COUNT(*) AS n FROM events'))[0]!.n)).toBe(1);
   });
 
+  it('survives the database dropping its connections mid-burst: failed writes answer 503, retries are stored, the process lives on', async () => {
+    const { url } = await start();
+    const events = Array.from({ length: 200 }, () => makeEvent());
+    const burst = Promise.all(events.map((event) => post(url, event).then((response) => response.status)));
+    if (database.db.kind === 'postgres') await database.sql('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const statuses = await burst;
+    expect(statuses.every((status) => status === 204 || status === 503)).toBe(true);
+    // The clients retry what was not acknowledged.
+    for (const [i, event] of events.entries()) {
+      if (statuses[i] === 204) continue;
+      let status = 0;
+      for (let attempt = 0; attempt < 5 && status !== 204; attempt++) status = (await post(url, event)).status;
+      expect(status).toBe(204);
+    }
+    expect(Number((await database.sql('SELECT COUNT(*) AS n FROM events'))[0]!.n)).toBe(200);
+    expect((await fetch(url + '/healthz')).status).toBe(200);
+  });
+
   it('keeps what it acknowledged across a restart', async () => {
     const first = await start();
     const events = Array.from({ length: 20 }, () => makeEvent());

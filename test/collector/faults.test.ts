@@ -139,4 +139,31 @@ describe('faults', () => {
     expect((await database.sql('SELECT version FROM schema_migrations ORDER BY version')).map((row) => row.version)).toEqual([1, 2]);
     await Promise.all(stores.map((store) => store.close()));
   }, 30_000);
+
+  it.skipIf(skipPostgres)('a migration whose connection dies half-way (the process was killed) leaves nothing, and the next start applies it', async () => {
+    const database = await postgresDatabase();
+    databases.push(database);
+    const url = (database.db as { url: string }).url;
+    const store = openPostgresStore(url);
+    await store.migrate();
+    const slow: Migration = { version: 2, name: 'slow', sql: { sqlite: '', postgres: 'CREATE TABLE half (a INT); SELECT pg_sleep(10); CREATE TABLE other_half (a INT);' } };
+    const migrating = store.migrate([...MIGRATIONS, slow]);
+    // Wait until it is inside the migration, then kill its server process, as a crash of the collector would end it.
+    for (let i = 0; i < 100; i++) {
+      const busy = await database.sql("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(10)%' AND pid <> pg_backend_pid()");
+      if (busy.length) {
+        await database.sql(`SELECT pg_terminate_backend(${Number(busy[0]!.pid)})`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await expect(migrating).rejects.toThrow();
+    expect(await database.sql("SELECT to_regclass('half') AS t")).toEqual([{ t: null }]);
+    expect((await database.sql('SELECT version FROM schema_migrations')).map((row) => row.version)).toEqual([1]);
+    await store.close();
+    const restarted = openPostgresStore(url);
+    await restarted.migrate([...MIGRATIONS, { ...slow, sql: { sqlite: '', postgres: 'CREATE TABLE half (a INT); CREATE TABLE other_half (a INT);' } }]);
+    expect((await database.sql('SELECT version FROM schema_migrations ORDER BY version')).map((row) => row.version)).toEqual([1, 2]);
+    await restarted.close();
+  }, 30_000);
 });

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
-import { applyChange, encodeCursor, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
+import { applyChange, encodeCursor, toDetail, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
 import type { LeadChange, LeadPage, LeadQuery, LeadStore } from './types';
 
 /** Any number of collector instances share one PostgreSQL: nothing of the lead model lives in process memory. */
@@ -19,21 +19,27 @@ const upsertValues = (lead: Lead): unknown[] => Object.values(toRow(lead));
  */
 export function openPostgresStore(url: string, options: { max?: number } = {}): LeadStore {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
-  // An idle client's error (the server restarted) must not crash the process: the next query reconnects.
+  // A connection's error (the server restarted, the connection was killed) must never crash the
+  // process: idle clients report it to the pool, busy ones to themselves; the query in flight
+  // rejects (its request answers 503 and is retried), and the broken client is not reused.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => void client.on('error', () => undefined));
 
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    let failed = false;
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
+      failed = true;
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      // After a failure the connection may be broken: close it rather than hand it to the next request.
+      client.release(failed);
     }
   }
 
@@ -41,6 +47,7 @@ export function openPostgresStore(url: string, options: { max?: number } = {}): 
     kind: 'postgres',
     async migrate(migrations = MIGRATIONS) {
       const client = await pool.connect();
+      let failed = false;
       try {
         // Instances starting together: one migrates, the others wait here and then find it done.
         await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
@@ -48,6 +55,7 @@ export function openPostgresStore(url: string, options: { max?: number } = {}): 
         const done = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((row) => Number(row.version)));
         for (const migration of migrations) {
           if (done.has(migration.version)) continue;
+          // One transaction per version: a crash (or a dropped connection) half-way rolls it all back.
           await client.query('BEGIN');
           try {
             await client.query(migration.sql.postgres);
@@ -58,9 +66,13 @@ export function openPostgresStore(url: string, options: { max?: number } = {}): 
             throw error;
           }
         }
+      } catch (error) {
+        failed = true;
+        throw error;
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-        client.release();
+        if (!failed) await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+        // A connection that failed is closed, not reused: closing it also frees the session's lock.
+        client.release(failed);
       }
     },
     insert(event: LeadEvent, meta: EventMeta) {
@@ -91,13 +103,7 @@ export function openPostgresStore(url: string, options: { max?: number } = {}): 
       if (!row) return null;
       const events = (await pool.query('SELECT id, type, at, received_at, bot, flags, body FROM events WHERE lead_id = $1 ORDER BY at, id LIMIT 1000', [id])).rows.map(toEvent);
       const history = (await pool.query('SELECT at, by_user, kind, value FROM lead_history WHERE lead_id = $1 ORDER BY at, ctid', [id])).rows;
-      const entries = history.map((r) => ({ at: Number(r.at), by: String(r.by_user), kind: String(r.kind), change: String(r.value) }));
-      return {
-        lead: JSON.parse(row.data) as Lead,
-        events,
-        history: entries.filter((entry) => entry.kind !== 'note').map(({ kind: _kind, ...entry }) => entry),
-        notes: entries.filter((entry) => entry.kind === 'note').map(({ kind: _kind, ...entry }) => entry),
-      };
+      return toDetail(row.data, events, history);
     },
     update(id: string, change: LeadChange, by: string, at: number) {
       return transaction(async (client) => {

@@ -150,3 +150,15 @@ export function applyChange(lead: Lead, change: LeadChange, by: string, at: numb
   return next;
 }
 
+
+/** A lead's detail from its rows: the lead, its events, and its history split into changes and notes. */
+export function toDetail(data: string, events: StoredEvent[], history: Record<string, unknown>[]) {
+  const entries = history.map((row) => ({ at: Number(row.at), by: String(row.by_user), kind: String(row.kind), change: String(row.value) }));
+  const without = ({ kind: _kind, ...entry }: (typeof entries)[number]) => entry;
+  return {
+    lead: JSON.parse(data) as Lead,
+    events,
+    history: entries.filter((entry) => entry.kind !== 'note').map(without),
+    notes: entries.filter((entry) => entry.kind === 'note').map(without),
+  };
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
-import { applyChange, encodeCursor, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
+import { applyChange, encodeCursor, toDetail, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
 import type { InsertOutcome, LeadChange, LeadPage, LeadQuery, LeadStore } from './types';
 
 interface Pending {
@@ -119,13 +119,7 @@ export function openSqliteStore(folder: string): LeadStore {
       if (!row) return null;
       const events = (db.prepare('SELECT id, type, at, received_at, bot, flags, body FROM events WHERE lead_id = ? ORDER BY at, id LIMIT 1000').all(id) as Record<string, unknown>[]).map(toEvent);
       const history = db.prepare('SELECT at, by_user, kind, value FROM lead_history WHERE lead_id = ? ORDER BY at, rowid').all(id) as Record<string, unknown>[];
-      const entries = history.map((row) => ({ at: Number(row.at), by: String(row.by_user), kind: String(row.kind), change: String(row.value) }));
-      return {
-        lead: JSON.parse(row.data) as Lead,
-        events,
-        history: entries.filter((entry) => entry.kind !== 'note').map(({ kind: _kind, ...entry }) => entry),
-        notes: entries.filter((entry) => entry.kind === 'note').map(({ kind: _kind, ...entry }) => entry),
-      };
+      return toDetail(row.data, events, history);
     },
     async update(id: string, change: LeadChange, by: string, at: number) {
       return db.transaction((): Lead | null => {
