@@ -84,6 +84,21 @@ describe.each(KINDS)('the leads API on %s', (_kind, open) => {
     expect(lines.filter((line) => /,=|^=/.test(line))).toEqual([]);
   });
 
+  it('counts for the overview: per day, status, source and score band, under the same filters', async () => {
+    const response = await fetch(`${running.url}/api/stats`, { headers: auth });
+    const stats = (await response.json()) as { total: number; identified: number; byDay: { day: number; count: number }[]; bySource: Record<string, number>; byScore: { band: number; count: number }[]; byStatus: Record<string, number> };
+    expect(stats.total).toBe(60);
+    expect(stats.identified).toBe(20);
+    expect(stats.byDay).toHaveLength(60);
+    expect(stats.byDay[0]).toEqual({ day: T0 / DAY, count: 1 });
+    expect(stats.bySource).toEqual({ paid_search: 15, organic_search: 15, direct: 30 });
+    expect(stats.byStatus).toEqual({ new: 60 });
+    // Scores 50..109: five bands of ten, 100 and over in the last.
+    expect(stats.byScore).toEqual([5, 6, 7, 8, 9, 10].map((band) => ({ band, count: 10 })).map((entry) => (entry.band === 10 ? { band: 10, count: 10 } : entry)));
+    const site = (await (await fetch(`${running.url}/api/stats?site=a.example`, { headers: auth })).json()) as { total: number };
+    expect(site.total).toBe(30);
+  });
+
   it('answers 404 for a lead that does not exist', async () => {
     expect((await fetch(`${running.url}/api/leads/nope`, { headers: auth })).status).toBe(404);
   });

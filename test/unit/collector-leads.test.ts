@@ -5,6 +5,7 @@ import { clientAddress, createLimiter } from '../../src/collector/http/client';
 import { csvCell, toQuery } from '../../src/collector/http/server';
 import { foldEvent, type EventMeta } from '../../src/collector/leads/lead';
 import { checkPlausibility } from '../../src/collector/leads/plausibility';
+import { explainLead } from '../../src/collector/leads/explain';
 import { classifySource } from '../../src/collector/leads/source';
 import { parseConfig } from '../../src/config';
 import { fromV1 } from '../../src/receiver/parse';
@@ -201,5 +202,38 @@ describe('API helpers', () => {
       limit: 20,
     });
     expect(() => toQuery(new URLSearchParams('status=won'))).toThrow(/status must be one of/);
+  });
+});
+
+describe('why, in plain words', () => {
+  const f = { number: (value: number) => new Intl.NumberFormat('en').format(value), money: (value: number, currency?: string) => new Intl.NumberFormat('de-DE', { style: 'currency', currency: currency ?? 'EUR' }).format(value) };
+  const lead = (extra: Parameters<typeof leadEvent>[1] = {}) => foldEvent(null, leadEvent('qualified', extra), meta());
+
+  it('says what the visitor did, where they came from, and how points fade', () => {
+    const base = lead({
+      visits: 4,
+      signals: { view_item: 6, add_to_cart: 1, begin_checkout: 1, search: 2 },
+      interest: {
+        items: [1, 2, 3, 4].map((i) => ({ item_id: `M${i}`, views: 1, adds: 0, in_cart: false })),
+        categories: ['Mugs'],
+        cart: { value: 48, currency: 'EUR' },
+        searches: 2,
+      },
+      attribution: { landing: 'https://shop.example/?gclid=1&utm_campaign=spring', gclid: '1', utm_campaign: 'spring' },
+    });
+    expect(explainLead({ lead: base, halfLifeDays: 14 }, f)).toEqual([
+      `Came back 3 times, viewed 4 products in Mugs, has ${f.money(48, 'EUR')} in the cart and started checkout.`,
+      'Searched the store twice.',
+      'Came from a paid search ad (campaign spring).',
+      'Points halve every 14 days, so the score falls unless the visitor comes back.',
+    ]);
+  });
+
+  it('tells purchases, identity and flags, and says nothing it does not know', () => {
+    const quiet = { visits: 1, signals: {}, interest: { items: [], categories: [], searches: 0 } };
+    let customer = lead(quiet);
+    customer = foldEvent(customer, leadEvent('purchased', quiet), meta({ flags: ['no Origin header'] }));
+    customer = foldEvent(customer, leadEvent('identified', { ...quiet, traits: { email: 'ada@example.com' } }), meta());
+    expect(explainLead({ lead: customer }, f)).toEqual([`Bought once (${f.money(48, 'EUR')}).`, 'Gave an email address.', 'Came from a direct visit.', 'Flagged: no Origin header.']);
   });
 });

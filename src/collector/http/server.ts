@@ -176,6 +176,10 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
       streams.open(response);
       return;
     }
+    if (path === '/api/stats') {
+      await guard(request, false);
+      return json(response, 200, await store.stats(toQuery(url.searchParams)));
+    }
     if (path === '/api/leads' || path === '/api/leads.csv') {
       if (request.method !== 'GET') throw new HttpError(405, 'use GET', { allow: 'GET' });
       await guard(request, false);

@@ -29,6 +29,9 @@ export interface Lead {
   scoreAt: number;
   rules: Record<string, RuleState>;
   page: string;
+  /** Signal counts and sessions of the newest event. */
+  signals: Record<string, number>;
+  visits: number;
   /** The score at the first qualification. */
   qualifiedScore: number;
   qualifiedAt: number;
@@ -89,6 +92,8 @@ export function foldEvent(lead: Lead | null, event: LeadEvent, meta: EventMeta):
         scoreAt: time,
         rules: event.rules,
         page: event.page,
+        signals: event.signals,
+        visits: event.visits,
         qualifiedScore: event.score,
         qualifiedAt: event.qualifiedAt,
         source: source.source,
@@ -127,6 +132,8 @@ export function foldEvent(lead: Lead | null, event: LeadEvent, meta: EventMeta):
     next.scoreAt = time;
     next.rules = event.rules;
     next.page = event.page;
+    next.signals = event.signals;
+    next.visits = event.visits;
     next.interest = event.interest;
   }
   // The stage the event reached (crossings) or held (the others): the lead keeps every stage.

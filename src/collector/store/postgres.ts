@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
-import { applyChange, encodeCursor, toDetail, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
+import { applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
 import type { LeadChange, LeadPage, LeadQuery, LeadStore } from './types';
 
 /** Any number of collector instances share one PostgreSQL: nothing of the lead model lives in process memory. */
@@ -97,6 +97,12 @@ export function openPostgresStore(url: string, options: { max?: number } = {}): 
       const leads = rows.slice(0, page.limit).map((row) => JSON.parse(row.data) as Lead);
       const last = leads.at(-1);
       return rows.length > page.limit && last ? { leads, next: encodeCursor({ value: sortValue(last, page.sort), id: last.id }) } : { leads };
+    },
+    async stats(filter) {
+      const { sql: queries, values } = statsQueries(filter, (i) => `$${i}`, 'LEAST(10, FLOOR(score / 10))::int');
+      const run = async (text: string) => (await pool.query(text, values)).rows as Record<string, unknown>[];
+      const [totals, byDay, byStatus, bySource, byScore] = await Promise.all([run(queries.totals), run(queries.byDay), run(queries.byStatus), run(queries.bySource), run(queries.byScore)]);
+      return toStats({ totals, byDay, byStatus, bySource, byScore });
     },
     async get(id) {
       const row = (await pool.query('SELECT data FROM leads WHERE id = $1', [id])).rows[0] as { data: string } | undefined;

@@ -1,6 +1,6 @@
 import type { LeadEvent } from '../../receiver/parse';
 import type { Lead } from '../leads/lead';
-import { SORT_FIELDS, type LeadChange, type LeadFilter, type LeadQuery, type SortField, type StoredEvent } from './types';
+import { SORT_FIELDS, type LeadChange, type LeadFilter, type LeadQuery, type LeadStats, type SortField, type StoredEvent } from './types';
 
 /**
  * What both dialects share: the columns a lead is filtered and sorted on (the full lead is one JSON
@@ -160,5 +160,36 @@ export function toDetail(data: string, events: StoredEvent[], history: Record<st
     events,
     history: entries.filter((entry) => entry.kind !== 'note').map(without),
     notes: entries.filter((entry) => entry.kind === 'note').map(without),
+  };
+}
+
+/** The overview's queries for a filter; `band` is the dialect's integer band of a score. */
+export function statsQueries(filter: LeadFilter, param: (index: number) => string, band: string) {
+  const where = whereOf(filter, param, null);
+  const from = `FROM leads ${where.sql}`;
+  return {
+    values: where.values,
+    sql: {
+      totals: `SELECT COUNT(*) AS total, SUM(flagged) AS flagged, SUM(CASE WHEN email IS NULL THEN 0 ELSE 1 END) AS identified ${from}`,
+      byDay: `SELECT qualified_at / 86400000 AS day, COUNT(*) AS n ${from} GROUP BY qualified_at / 86400000 ORDER BY day`,
+      byStatus: `SELECT status AS k, COUNT(*) AS n ${from} GROUP BY status`,
+      bySource: `SELECT source AS k, COUNT(*) AS n ${from} GROUP BY source`,
+      byScore: `SELECT ${band} AS band, COUNT(*) AS n ${from} GROUP BY ${band} ORDER BY band`,
+    },
+  };
+}
+
+/** Rows of the overview's queries -> LeadStats. */
+export function toStats(rows: { totals: Record<string, unknown>[]; byDay: Record<string, unknown>[]; byStatus: Record<string, unknown>[]; bySource: Record<string, unknown>[]; byScore: Record<string, unknown>[] }): LeadStats {
+  const counts = (list: Record<string, unknown>[]) => Object.fromEntries(list.map((row) => [String(row.k), Number(row.n)]));
+  const totals = rows.totals[0] ?? {};
+  return {
+    total: Number(totals.total ?? 0),
+    flagged: Number(totals.flagged ?? 0),
+    identified: Number(totals.identified ?? 0),
+    byDay: rows.byDay.map((row) => ({ day: Number(row.day), count: Number(row.n) })),
+    byStatus: counts(rows.byStatus),
+    bySource: counts(rows.bySource),
+    byScore: rows.byScore.map((row) => ({ band: Number(row.band), count: Number(row.n) })),
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
-import { applyChange, encodeCursor, toDetail, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
+import { applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
 import type { InsertOutcome, LeadChange, LeadPage, LeadQuery, LeadStore } from './types';
 
 interface Pending {
@@ -113,6 +113,11 @@ export function openSqliteStore(folder: string): LeadStore {
       const leads = rows.slice(0, page.limit).map((row) => JSON.parse(row.data) as Lead);
       const last = leads.at(-1);
       return rows.length > page.limit && last ? { leads, next: encodeCursor({ value: sortValue(last, page.sort), id: last.id }) } : { leads };
+    },
+    async stats(filter) {
+      const { sql: queries, values } = statsQueries(filter, () => '?', 'MIN(10, CAST(score / 10 AS INTEGER))');
+      const run = (text: string) => db.prepare(text).all(...values) as Record<string, unknown>[];
+      return toStats({ totals: run(queries.totals), byDay: run(queries.byDay), byStatus: run(queries.byStatus), bySource: run(queries.bySource), byScore: run(queries.byScore) });
     },
     async get(id) {
       const row = sql().readLead.get(id) as { data: string } | undefined;

@@ -48,6 +48,19 @@ export interface StoredEvent {
   flags: string[];
 }
 
+/** Counts for the overview: over the leads a filter matches. */
+export interface LeadStats {
+  total: number;
+  /** Qualifications per UTC day (epoch day number). */
+  byDay: { day: number; count: number }[];
+  byStatus: Record<string, number>;
+  bySource: Record<string, number>;
+  /** Leads per band of 10 points of their current score (band 10 holds 100 and over). */
+  byScore: { band: number; count: number }[];
+  flagged: number;
+  identified: number;
+}
+
 export interface LeadChange {
   status?: LeadStatus;
   owner?: string | null;
@@ -71,6 +84,7 @@ export interface LeadStore {
   migrate(migrations?: readonly Migration[]): Promise<void>;
   insert(event: LeadEvent, meta: EventMeta): Promise<InsertOutcome>;
   list(query: LeadQuery): Promise<LeadPage>;
+  stats(filter: LeadFilter): Promise<LeadStats>;
   get(id: string): Promise<{ lead: Lead; events: StoredEvent[]; history: LeadHistory[]; notes: LeadHistory[] } | null>;
   update(id: string, change: LeadChange, by: string, at: number): Promise<Lead | null>;
   /** Sessions live in the database, so any instance serves any logged-in user. */
