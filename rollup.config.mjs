@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import esbuild from 'rollup-plugin-esbuild';
@@ -62,6 +63,20 @@ export default [
     output: { dir: 'dist', format: 'es', sourcemap: true },
     external: [/^node:/],
     plugins: [transpile({ webVitals: false, debug: true })],
+  },
+  {
+    // The dashboard the collector serves at /dashboard: one small browser script, its page and styles.
+    input: 'src/dashboard/app.ts',
+    output: { file: 'dist/dashboard/app.js', format: 'iife', sourcemap: true, plugins: [terser({ ecma: 2020, format: { comments: false } })] },
+    plugins: [
+      transpile({ webVitals: false, debug: false }),
+      {
+        name: 'dashboard-files',
+        generateBundle() {
+          for (const name of ['index.html', 'app.css']) this.emitFile({ type: 'asset', fileName: name, source: readFileSync(`src/dashboard/${name}`, 'utf8') });
+        },
+      },
+    ],
   },
   {
     // The collector (`npx leadscore serve`, leadscore/collector): Node only. Its database drivers

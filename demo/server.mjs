@@ -1,6 +1,6 @@
 // `npm run demo`: a small store with the leadscore snippet (debug mode) and the collector in the
 // same process: /collect storing leads in the embedded database (demo/data/), the API behind a
-// login, and a live dashboard at /dashboard. The password is printed at start (or set
+// login, and the collector's dashboard at /dashboard. The password is printed at start (or set
 // LEADSCORE_ADMIN_PASSWORD).
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ const password = process.env.LEADSCORE_ADMIN_PASSWORD || randomBytes(9).toString
 const { config } = parseCollectorConfig({ file: { rateLimit: 10_000 }, env: { ...process.env, LEADSCORE_ADMIN_PASSWORD: password }, flags: { db: folder, log: 'pretty' } });
 const store = await openStore(config.db);
 const collector = await createCollector({ config, store, log: createLogger('pretty'), scripts: join(ROOT, 'dist'), version: 'demo' });
-const COLLECTOR_PATHS = /^\/(collect|healthz|login)$|^\/(api|s)\//;
+const COLLECTOR_PATHS = /^\/(collect|healthz|login|dashboard)$|^\/(api|s|dashboard)\//;
 
 function serveFile(res, file) {
   if (!existsSync(file)) return res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -28,8 +28,6 @@ const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   if (COLLECTOR_PATHS.test(path)) return collector.handle(req, res);
-  if (path === '/dashboard') return serveFile(res, join(ROOT, 'demo', 'public', 'dashboard.html'));
-  if (path === '/dashboard.js') return serveFile(res, join(ROOT, 'demo', 'public', 'dashboard.js'));
   if (path.startsWith('/dist/') || path.startsWith('/node_modules/jquery/')) {
     const file = normalize(join(ROOT, path));
     return file.startsWith(ROOT) ? serveFile(res, file) : res.writeHead(404).end();

@@ -223,6 +223,7 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
       }
     }
     if (path.startsWith('/s/')) return serveScript(request, response, url, scripts, sites);
+    if (path === '/dashboard' || path === '/dashboard/' || path === '/dashboard/app.js' || path === '/dashboard/app.css') return serveDashboard(response, path, options.scripts);
     if (path === '/login') return login(request, response);
     if (path.startsWith('/api/')) return api(request, response, url);
     throw new HttpError(404, 'not found');
@@ -379,6 +380,23 @@ async function streamCsv(response: ServerResponse, store: LeadStore, query: Lead
     cursor = page.next;
   } while (cursor);
   response.end();
+}
+
+/** The dashboard's page: no inline script or style, nothing from elsewhere, never in a frame. */
+const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const DASHBOARD_TYPES: Record<string, string> = { 'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+
+function serveDashboard(response: ServerResponse, path: string, folder: string): void {
+  const name = path.endsWith('.js') ? 'app.js' : path.endsWith('.css') ? 'app.css' : 'index.html';
+  let body: Buffer;
+  try {
+    body = readFileSync(`${folder}/dashboard/${name}`);
+  } catch {
+    throw new HttpError(404, 'the dashboard is not built (npm run build)');
+  }
+  response
+    .writeHead(200, { 'content-type': DASHBOARD_TYPES[name]!, 'content-security-policy': DASHBOARD_CSP, 'x-frame-options': 'DENY', 'cache-control': 'no-cache', ...SECURITY_HEADERS })
+    .end(body);
 }
 
 interface Script {
