@@ -13,6 +13,7 @@ interface LeadPage {
 }
 interface Detail {
   lead: Lead;
+  halfLifeDays: number;
   events: { id: string; type: string; at: number; receivedAt: number; flags: string[]; body: Json }[];
   history: { at: number; by: string; change: string }[];
   notes: { at: number; by: string; change: string }[];
@@ -25,6 +26,8 @@ interface Stats {
   byStatus: Record<string, number>;
   bySource: Record<string, number>;
   byScore: { band: number; count: number }[];
+  sites: string[];
+  stages: string[];
 }
 
 const STATUSES = ['new', 'working', 'sql', 'customer', 'rejected', 'spam'];
@@ -149,7 +152,7 @@ function leadRow(lead: Lead, fresh = false): HTMLElement {
   );
 }
 
-function filtersForm(sites: string[]): HTMLElement {
+function filtersForm(stats: Stats): HTMLElement {
   const q = state.query;
   const select = (name: string, label: string, options: string[]) =>
     h('p', {}, h('label', { for: `f-${name}` }, label), h('select', { id: `f-${name}`, name }, h('option', { value: '' }, 'Any'), ...options.map((option) => h('option', { value: option, selected: q.get(name) === option }, words(option)))));
@@ -159,8 +162,8 @@ function filtersForm(sites: string[]): HTMLElement {
     'form',
     { class: 'filters card', role: 'search', 'aria-label': 'Filter leads' },
     input('q', 'Search (email, visitor, product)', 'search'),
-    select('site', 'Site', sites),
-    select('stage', 'Stage', ['mql', 'hot']),
+    select('site', 'Site', stats.sites),
+    select('stage', 'Stage', stats.stages),
     select('status', 'Status', STATUSES),
     select('source', 'Source', SOURCES),
     input('from', 'Last seen from', 'date'),
@@ -224,7 +227,7 @@ async function renderLeads(): Promise<void> {
   view.replaceChildren(
     h('h1', {}, 'Leads'),
     session.sitesConfigured ? '' : h('p', { class: 'notice' }, 'No sites are configured: the collector accepts events from any origin. Add "sites" to leadscore.config.json to accept only your stores.'),
-    filtersForm(Object.keys(stats.bySource).length ? [...new Set(page.leads.map((lead) => lead.site))] : []),
+    filtersForm(stats),
     h('div', { class: 'toolbar' }, h('span', { id: 'count' }, `${format.number(stats.total)} leads in all`), h('a', { href: `/api/leads.csv?${csv}`, download: 'leads.csv' }, 'Export these as CSV'), waiting),
     page.leads.length ? h('table', { class: 'leads' }, h('caption', { class: 'muted' }, 'Leads, newest activity first unless sorted otherwise'), h('thead', {}, h('tr', {}, ...headers)), body) : h('p', { class: 'muted' }, 'No lead matches. Leads appear here when a visitor reaches a stage on your store.'),
     more,
@@ -264,7 +267,7 @@ async function renderLead(id: string): Promise<void> {
   const detail = await api<Detail>(`/api/leads/${encodeURIComponent(id)}`);
   const { lead } = detail;
   const who = lead.email ?? `Anonymous visitor ${lead.visitor.slice(0, 8)}`;
-  const why = explainLead({ lead, halfLifeDays: 14 }, format);
+  const why = explainLead({ lead, halfLifeDays: detail.halfLifeDays }, format);
   const rules = Object.entries(lead.rules).sort((a, b) => b[1].points - a[1].points);
   const status = h('select', { id: 'status', name: 'status' }, ...STATUSES.map((value) => h('option', { value, selected: lead.status === value }, words(value))));
   const owner = h('input', { id: 'owner', name: 'owner', value: lead.owner ?? '', maxlength: '200' });

@@ -93,10 +93,20 @@ describe.each(KINDS)('the leads API on %s', (_kind, open) => {
     expect(stats.byDay[0]).toEqual({ day: T0 / DAY, count: 1 });
     expect(stats.bySource).toEqual({ paid_search: 15, organic_search: 15, direct: 30 });
     expect(stats.byStatus).toEqual({ new: 60 });
+    expect((stats as unknown as { sites: string[]; stages: string[] }).sites).toEqual(['a.example', 'b.example']);
+    expect((stats as unknown as { sites: string[]; stages: string[] }).stages).toEqual(['mql']);
     // Scores 50..109: five bands of ten, 100 and over in the last.
     expect(stats.byScore).toEqual([5, 6, 7, 8, 9, 10].map((band) => ({ band, count: 10 })).map((entry) => (entry.band === 10 ? { band: 10, count: 10 } : entry)));
     const site = (await (await fetch(`${running.url}/api/stats?site=a.example`, { headers: auth })).json()) as { total: number };
     expect(site.total).toBe(30);
+  });
+
+  it('gives a lead with its events, history and the half-life that explains its decay', async () => {
+    const { leads } = await get('limit=1');
+    const detail = (await (await fetch(`${running.url}/api/leads/${leads[0]!.id}`, { headers: auth })).json()) as { lead: Lead; events: unknown[]; halfLifeDays: number };
+    expect(detail.lead.id).toBe(leads[0]!.id);
+    expect(detail.events).toHaveLength(1);
+    expect(detail.halfLifeDays).toBe(14);
   });
 
   it('answers 404 for a lead that does not exist', async () => {

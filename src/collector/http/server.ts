@@ -194,7 +194,8 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
         await guard(request, false);
         const found = await store.get(id);
         if (!found) throw new HttpError(404, 'no such lead');
-        return json(response, 200, found);
+        // The site's half-life, for "points halve every N days" (the script's default without a site).
+        return json(response, 200, { ...found, halfLifeDays: sites.get(found.lead.site)?.model.halfLifeDays ?? 14 });
       }
       if (request.method === 'PATCH') {
         const principal = await guard(request, true);

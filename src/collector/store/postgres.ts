@@ -100,9 +100,9 @@ export function openPostgresStore(url: string, options: { max?: number } = {}): 
     },
     async stats(filter) {
       const { sql: queries, values } = statsQueries(filter, (i) => `$${i}`, 'LEAST(10, FLOOR(score / 10))::int');
-      const run = async (text: string) => (await pool.query(text, values)).rows as Record<string, unknown>[];
-      const [totals, byDay, byStatus, bySource, byScore] = await Promise.all([run(queries.totals), run(queries.byDay), run(queries.byStatus), run(queries.bySource), run(queries.byScore)]);
-      return toStats({ totals, byDay, byStatus, bySource, byScore });
+      const run = async (text: string, params: unknown[] = values) => (await pool.query(text, params)).rows as Record<string, unknown>[];
+      const [totals, byDay, byStatus, bySource, byScore, sites, stages] = await Promise.all([run(queries.totals), run(queries.byDay), run(queries.byStatus), run(queries.bySource), run(queries.byScore), run(queries.sites, []), run(queries.stages, [])]);
+      return toStats({ totals, byDay, byStatus, bySource, byScore, sites, stages });
     },
     async get(id) {
       const row = (await pool.query('SELECT data FROM leads WHERE id = $1', [id])).rows[0] as { data: string } | undefined;

@@ -175,12 +175,15 @@ export function statsQueries(filter: LeadFilter, param: (index: number) => strin
       byStatus: `SELECT status AS k, COUNT(*) AS n ${from} GROUP BY status`,
       bySource: `SELECT source AS k, COUNT(*) AS n ${from} GROUP BY source`,
       byScore: `SELECT ${band} AS band, COUNT(*) AS n ${from} GROUP BY ${band} ORDER BY band`,
+      sites: 'SELECT DISTINCT site AS k FROM leads ORDER BY site LIMIT 200',
+      stages: 'SELECT DISTINCT stage AS k FROM leads ORDER BY stage LIMIT 50',
     },
   };
 }
 
 /** Rows of the overview's queries -> LeadStats. */
-export function toStats(rows: { totals: Record<string, unknown>[]; byDay: Record<string, unknown>[]; byStatus: Record<string, unknown>[]; bySource: Record<string, unknown>[]; byScore: Record<string, unknown>[] }): LeadStats {
+type Rows = Record<string, unknown>[];
+export function toStats(rows: { totals: Rows; byDay: Rows; byStatus: Rows; bySource: Rows; byScore: Rows; sites: Rows; stages: Rows }): LeadStats {
   const counts = (list: Record<string, unknown>[]) => Object.fromEntries(list.map((row) => [String(row.k), Number(row.n)]));
   const totals = rows.totals[0] ?? {};
   return {
@@ -191,5 +194,7 @@ export function toStats(rows: { totals: Record<string, unknown>[]; byDay: Record
     byStatus: counts(rows.byStatus),
     bySource: counts(rows.bySource),
     byScore: rows.byScore.map((row) => ({ band: Number(row.band), count: Number(row.n) })),
+    sites: rows.sites.map((row) => String(row.k)),
+    stages: rows.stages.map((row) => String(row.k)),
   };
 }

@@ -116,8 +116,8 @@ export function openSqliteStore(folder: string): LeadStore {
     },
     async stats(filter) {
       const { sql: queries, values } = statsQueries(filter, () => '?', 'MIN(10, CAST(score / 10 AS INTEGER))');
-      const run = (text: string) => db.prepare(text).all(...values) as Record<string, unknown>[];
-      return toStats({ totals: run(queries.totals), byDay: run(queries.byDay), byStatus: run(queries.byStatus), bySource: run(queries.bySource), byScore: run(queries.byScore) });
+      const run = (text: string, params: unknown[] = values) => db.prepare(text).all(...params) as Record<string, unknown>[];
+      return toStats({ totals: run(queries.totals), byDay: run(queries.byDay), byStatus: run(queries.byStatus), bySource: run(queries.bySource), byScore: run(queries.byScore), sites: run(queries.sites, []), stages: run(queries.stages, []) });
     },
     async get(id) {
       const row = sql().readLead.get(id) as { data: string } | undefined;

@@ -59,6 +59,9 @@ export interface LeadStats {
   byScore: { band: number; count: number }[];
   flagged: number;
   identified: number;
+  /** Every site and stage among the leads (for the dashboard's filters). */
+  sites: string[];
+  stages: string[];
 }
 
 export interface LeadChange {
