@@ -37,6 +37,7 @@ const SORTS: [string, string][] = [
   ['score', 'Score'],
   ['stage', 'Stage'],
   ['source', 'Source'],
+  ['cartValue', 'Wants (cart)'],
   ['lastSeen', 'Last seen'],
   ['status', 'Status'],
 ];
@@ -212,7 +213,6 @@ async function renderLeads(): Promise<void> {
     });
     return h('th', { scope: 'col', 'aria-sort': order, class: key === 'score' ? 'num' : undefined }, button);
   });
-  headers.splice(4, 0, h('th', { scope: 'col' }, 'Wants'));
   const more = h('button', { type: 'button', class: 'secondary', hidden: !page.next }, 'Load more');
   more.addEventListener('click', async () => {
     if (!state.next) return;
@@ -252,12 +252,42 @@ async function onLive(id: string): Promise<void> {
     state.rows.set(id, fresh);
     return;
   }
+  // A new lead goes on top when the list shows the newest first and the pointer is not on it (no row
+  // moves under the pointer); otherwise it waits behind the button.
+  const table = document.querySelector('table.leads tbody');
+  if (table && state.query.get('sort') === 'lastSeen' && state.query.get('order') !== 'asc' && !document.querySelector('table.leads:hover')) {
+    const detail = await api<Detail>(`/api/leads/${encodeURIComponent(id)}`);
+    if (matchesFilters(detail.lead)) {
+      const fresh = leadRow(detail.lead, true);
+      table.prepend(fresh);
+      state.rows.set(id, fresh);
+    }
+    return;
+  }
   state.waiting++;
   const button = document.getElementById('new-leads');
   if (button) {
     button.textContent = `${state.waiting} new or changed lead${state.waiting === 1 ? '' : 's'}: show`;
     button.hidden = false;
   }
+}
+
+/** Whether a lead belongs in the list as filtered (what the server would have answered). */
+function matchesFilters(lead: Lead): boolean {
+  const q = state.query;
+  const text = q.get('q')?.toLowerCase();
+  const haystack = [lead.email ?? '', lead.visitor, ...lead.interest.items.flatMap((item) => [item.item_id, item.name ?? ''])].join('\n').toLowerCase();
+  return (
+    (!q.get('site') || lead.site === q.get('site')) &&
+    (!q.get('stage') || lead.stage === q.get('stage')) &&
+    (!q.get('status') || lead.status === q.get('status')) &&
+    (!q.get('source') || lead.source === q.get('source')) &&
+    (!q.get('from') || lead.lastSeen >= Number(q.get('from'))) &&
+    (!q.get('to') || lead.lastSeen <= Number(q.get('to'))) &&
+    (q.get('identified') !== 'true' || !!lead.email) &&
+    (q.get('hideFlagged') !== 'true' || !(lead.bot || lead.suspicious)) &&
+    (!text || haystack.includes(text))
+  );
 }
 
 // ---------- one lead ----------

@@ -67,6 +67,11 @@ describe.each(KINDS)('the leads API on %s', (_kind, open) => {
     expect(newest.leads.map((lead) => lead.score)).toEqual([109, 108, 107]);
   });
 
+  it('sorts by what they want (the cart value)', async () => {
+    const byCart = await get('sort=cartValue&order=desc&limit=3');
+    expect(byCart.leads.map((lead) => lead.interest.cart?.value ?? 0)).toEqual([...byCart.leads.map((lead) => lead.interest.cart?.value ?? 0)].sort((a, b) => b - a));
+  });
+
   it('explains bad queries with 400', async () => {
     for (const query of ['status=won', 'source=tv', 'from=yesterday', `q=${'x'.repeat(300)}`]) {
       const response = await fetch(`${running.url}/api/leads?${query}`, { headers: auth });

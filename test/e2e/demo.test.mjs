@@ -207,6 +207,31 @@ describe('npm run demo and the dashboard, in real Chromium', () => {
     await context.close();
   });
 
+  it('puts a new lead on top live, unless the pointer is on the list: then it waits behind a button', async () => {
+    const { context, page, errors } = await marketer();
+    const rows = page.locator('table.leads tbody tr');
+    await rows.first().waitFor();
+    const before = await rows.count();
+    // The pointer rests on the list: nothing moves under it.
+    await page.hover('table.leads tbody tr');
+    const first = await shop();
+    await page.waitForSelector('#new-leads:visible', { timeout: 15_000 });
+    assert.equal(await rows.count(), before);
+    await page.click('#new-leads');
+    await until(async () => (await rows.count()) === before + 1, { message: 'the waiting lead to show' });
+    // The pointer is elsewhere: the next lead goes on top without a click.
+    await page.mouse.move(5, 5);
+    const second = await shop();
+    await until(async () => (await rows.count()) === before + 2, { message: 'the new lead to appear on top', timeout: 15_000 });
+    const visitor = (await second.page.evaluate(() => leadscore.getState())).visitorId;
+    assert.match(await rows.first().innerText(), new RegExp(visitor.slice(0, 8)));
+    assert.ok(await page.locator('#new-leads').isHidden());
+    assert.deepEqual(errors, []);
+    await first.context.close();
+    await second.context.close();
+    await context.close();
+  });
+
   it('serves the dashboard with a strict Content-Security-Policy and no inline script', async () => {
     const response = await fetch(origin + '/dashboard');
     assert.match(response.headers.get('content-security-policy'), /default-src 'none'; script-src 'self'; style-src 'self'/);

@@ -69,4 +69,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'leads, events, history, sessions',
     sql: { sqlite: leads('TEXT', 'INTEGER'), postgres: leads('TEXT', 'BIGINT') },
   },
+  {
+    // Sort leads by what they want: the cart's value (leads stored before it count 0 until their next event).
+    version: 2,
+    name: 'cart value column',
+    sql: {
+      sqlite: 'ALTER TABLE leads ADD COLUMN cart_value DOUBLE PRECISION NOT NULL DEFAULT 0; CREATE INDEX leads_cart_value ON leads (cart_value, id);',
+      postgres: 'ALTER TABLE leads ADD COLUMN cart_value DOUBLE PRECISION NOT NULL DEFAULT 0; CREATE INDEX leads_cart_value ON leads (cart_value, id);',
+    },
+  },
 ];

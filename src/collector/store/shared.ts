@@ -17,6 +17,7 @@ export const SORT_COLUMNS: Record<SortField, string> = {
   stage: 'stage',
   status: 'status',
   source: 'source',
+  cartValue: 'cart_value',
 };
 
 export const MAX_PAGE = 500;
@@ -45,6 +46,7 @@ export function toRow(lead: Lead) {
     first_seen: lead.firstSeen,
     last_seen: lead.lastSeen,
     flagged: lead.bot || lead.suspicious ? 1 : 0,
+    cart_value: lead.interest.cart?.value ?? 0,
     search: searchText(lead),
     data: JSON.stringify(lead),
   };
@@ -80,6 +82,8 @@ export function sortValue(lead: Lead, sort: SortField): string | number {
       return lead.firstSeen;
     case 'email':
       return lead.email ?? '';
+    case 'cartValue':
+      return lead.interest.cart?.value ?? 0;
     default:
       return lead[sort];
   }

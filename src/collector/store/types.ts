@@ -21,7 +21,7 @@ export interface LeadFilter {
   hideFlagged?: boolean;
 }
 
-export const SORT_FIELDS = ['lastSeen', 'score', 'qualifiedAt', 'firstSeen', 'email', 'stage', 'status', 'source'] as const;
+export const SORT_FIELDS = ['lastSeen', 'score', 'qualifiedAt', 'firstSeen', 'email', 'stage', 'status', 'source', 'cartValue'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
 
 export interface LeadQuery extends LeadFilter {
