@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { VERSION } from '../tracker/version';
 import { parseCollectorConfig } from './config';
+import { toRoute } from './destinations/config';
 import { createCollector } from './http/server';
 import { createLogger } from './log';
 import { openStore } from './store/open';
@@ -55,7 +56,7 @@ export async function main(args: string[], env: Record<string, string | undefine
   for (const problem of problems) log.warn(problem);
   let store;
   try {
-    store = await openStore(config.db);
+    store = await openStore(config.db, { routes: config.destinations.map(toRoute) });
   } catch (error) {
     log.error('cannot open the database', { error: (error as Error).message });
     return 1;
@@ -67,7 +68,7 @@ export async function main(args: string[], env: Record<string, string | undefine
   });
   const address = collector.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info('collector listening', { url: `http://${config.host}:${port}`, database: store.kind, sites: config.sites.length || 'any origin (no sites configured)' });
+  log.info('collector listening', { url: `http://${config.host}:${port}`, database: store.kind, sites: config.sites.length || 'any origin (no sites configured)', destinations: config.destinations.map((d) => d.name) });
   if (!config.adminPassword) log.warn('LEADSCORE_ADMIN_PASSWORD is not set: the dashboard and API answer 503; /collect works');
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {

@@ -1,5 +1,6 @@
 import { parseConfig } from '../config';
 import type { ScoringModel } from '../types';
+import { parseDestinations, type Destination } from './destinations/config';
 
 /**
  * The collector's settings: `leadscore.config.json` (or `--config FILE`), then environment
@@ -36,6 +37,8 @@ export interface CollectorConfig {
   log: 'json' | 'pretty';
   /** The public URL of the dashboard, for links (optional). */
   publicUrl: string | null;
+  /** Where lead events are forwarded (secrets resolved from the environment). */
+  destinations: Destination[];
 }
 
 export interface CollectorInput {
@@ -115,6 +118,15 @@ export function parseCollectorConfig(input: CollectorInput): { config: Collector
   if (password && password.length < 12) problems.push('LEADSCORE_ADMIN_PASSWORD is shorter than 12 characters: choose a longer one');
   if ('adminPassword' in file || 'apiToken' in file) problems.push('secrets are read from the environment only (LEADSCORE_ADMIN_PASSWORD, LEADSCORE_API_TOKEN); the config file values are ignored');
 
+  const destinations = parseDestinations(file.destinations, env);
+  problems.push(...destinations.problems);
+  let publicUrl: string | null = null;
+  const givenUrl = flags['public-url'] ?? env.LEADSCORE_PUBLIC_URL ?? (typeof file.publicUrl === 'string' ? file.publicUrl : undefined);
+  if (givenUrl) {
+    if (/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(givenUrl)) publicUrl = givenUrl.replace(/\/+$/, '');
+    else problems.push(`publicUrl must be an http(s) URL like https://leads.example.com, not ${JSON.stringify(givenUrl)}`);
+  }
+
   return {
     config: {
       port: toPort(pick('port', 'PORT', 'port'), 8787, problems),
@@ -127,7 +139,8 @@ export function parseCollectorConfig(input: CollectorInput): { config: Collector
       rateLimit: numberSetting('rateLimit', 120),
       maxStreams: numberSetting('maxStreams', 100),
       log,
-      publicUrl: typeof file.publicUrl === 'string' ? file.publicUrl : null,
+      publicUrl,
+      destinations: destinations.destinations,
     },
     problems,
   };

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { parseCollectorConfig, type CollectorConfig } from '../../src/collector/config';
-import { createCollector } from '../../src/collector/http/server';
+import { createCollector, type CollectorOptions } from '../../src/collector/http/server';
+import { toRoute } from '../../src/collector/destinations/config';
 import { silentLogger } from '../../src/collector/log';
 import { openStore } from '../../src/collector/store/open';
 import type { LeadStore } from '../../src/collector/store/types';
@@ -103,18 +104,24 @@ export interface Running {
   config: CollectorConfig;
   close(): Promise<void>;
   streams: Awaited<ReturnType<typeof createCollector>>['streams'];
+  dispatcher: Awaited<ReturnType<typeof createCollector>>['dispatcher'];
 }
 
 /** A collector on a random port over `database`, with settings as a config file would give them. */
-export async function startCollector(database: TestDatabase, file: Record<string, unknown> = {}, env: Record<string, string> = { LEADSCORE_ADMIN_PASSWORD: 'correct horse battery' }): Promise<Running> {
+export async function startCollector(
+  database: TestDatabase,
+  file: Record<string, unknown> = {},
+  env: Record<string, string> = { LEADSCORE_ADMIN_PASSWORD: 'correct horse battery' },
+  extra: Partial<CollectorOptions> = {},
+): Promise<Running> {
   const { config, problems } = parseCollectorConfig({ file: { rateLimit: 100_000, ...file }, env, flags: {} });
   if (problems.length) throw new Error(problems.join('; '));
   config.db = database.db;
-  const store = await openStore(config.db);
-  const collector = await createCollector({ config, store, log: silentLogger, scripts: join(process.cwd(), 'dist'), version: 'test' });
+  const store = await openStore(config.db, { routes: config.destinations.map(toRoute) });
+  const collector = await createCollector({ config, store, log: silentLogger, scripts: join(process.cwd(), 'dist'), version: 'test', ...extra });
   await new Promise<void>((resolve) => collector.server.listen(0, '127.0.0.1', resolve));
   const { port } = collector.server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, store, config, close: () => collector.close(), streams: collector.streams };
+  return { url: `http://127.0.0.1:${port}`, store, config, close: () => collector.close(), streams: collector.streams, dispatcher: collector.dispatcher };
 }
 
 let counter = 0;

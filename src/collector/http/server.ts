@@ -12,6 +12,7 @@ import type { LeadQuery, LeadStore } from '../store/types';
 import { authenticate, createPasswordCheck, csrfOk, newToken, SESSION_MS, sessionCookie, type Principal } from './auth';
 import { clientAddress, createLimiter } from './client';
 import { createStreams } from './sse';
+import { createDispatcher, type Dispatcher } from '../destinations/dispatcher';
 
 export interface CollectorOptions {
   config: CollectorConfig;
@@ -21,6 +22,11 @@ export interface CollectorOptions {
   scripts: string;
   version: string;
   now?: () => number;
+  /** Deliveries to destinations: `fetch` and `random` for tests; `deliver: false` leaves the outbox to `dispatcher.drain()`. */
+  fetch?: typeof fetch;
+  random?: () => number;
+  deliver?: boolean;
+  pollMs?: number;
 }
 
 const MAX_BODY_BYTES = 65_536;
@@ -68,7 +74,7 @@ function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<str
  * The collector's HTTP front: `/collect` (open, hard to abuse), `/healthz`, the script files at
  * `/s/*`, login, and the JSON API and live stream behind authentication.
  */
-export async function createCollector(options: CollectorOptions): Promise<{ server: Server; handle: (request: IncomingMessage, response: ServerResponse) => void; close: () => Promise<void>; streams: ReturnType<typeof createStreams> }> {
+export async function createCollector(options: CollectorOptions): Promise<{ server: Server; handle: (request: IncomingMessage, response: ServerResponse) => void; close: () => Promise<void>; streams: ReturnType<typeof createStreams>; dispatcher: Dispatcher }> {
   const { config, store, log } = options;
   const now = options.now ?? Date.now;
   const checkPassword = config.adminPassword ? await createPasswordCheck(config.adminPassword) : null;
@@ -78,6 +84,18 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
   const streams = createStreams({ max: config.maxStreams });
   const sites = new Map(config.sites.map((site) => [site.id, site]));
   const scripts = loadScripts(options.scripts, options.version);
+  const dispatcher = createDispatcher({
+    store,
+    destinations: config.destinations,
+    log,
+    publicUrl: config.publicUrl,
+    halfLifeDays: (site) => sites.get(site)?.model.halfLifeDays ?? 14,
+    fetch: options.fetch,
+    now: options.now,
+    random: options.random,
+    pollMs: options.pollMs,
+  });
+  if (options.deliver !== false && config.destinations.length) dispatcher.start();
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | null = null;
@@ -130,6 +148,7 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
     if (outcome.stored) {
       log.info('event stored', { id: event.id, type: event.type, site: event.site, score: event.score, flags: flags.length ? flags : undefined });
       streams.publish('lead', summarize(outcome.lead, event));
+      dispatcher.wake();
     }
   }
 
@@ -194,8 +213,9 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
         await guard(request, false);
         const found = await store.get(id);
         if (!found) throw new HttpError(404, 'no such lead');
+        const deliveries = config.destinations.length ? await store.listJobs({ leadId: id, limit: 200 }) : [];
         // The site's half-life, for "points halve every N days" (the script's default without a site).
-        return json(response, 200, { ...found, halfLifeDays: sites.get(found.lead.site)?.model.halfLifeDays ?? 14 });
+        return json(response, 200, { ...found, deliveries, halfLifeDays: sites.get(found.lead.site)?.model.halfLifeDays ?? 14 });
       }
       if (request.method === 'PATCH') {
         const principal = await guard(request, true);
@@ -204,9 +224,53 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
         if (!lead) throw new HttpError(404, 'no such lead');
         log.info('lead changed', { id, by: principal.user, ...change, note: change.note ? '(note)' : undefined });
         streams.publish('lead', summarize(lead, null));
+        dispatcher.wake();
         return json(response, 200, lead);
       }
       throw new HttpError(405, 'use GET or PATCH', { allow: 'GET, PATCH' });
+    }
+    if (path === '/api/destinations') {
+      if (request.method !== 'GET') throw new HttpError(405, 'use GET', { allow: 'GET' });
+      await guard(request, false);
+      const counts = await store.jobCounts();
+      return json(response, 200, {
+        destinations: config.destinations.map((destination) => ({
+          name: destination.name,
+          type: destination.type,
+          events: destination.events,
+          sites: destination.sites,
+          anonymous: destination.anonymous,
+          flagged: destination.flagged,
+          counts: Object.fromEntries(counts.filter((row) => row.destination === destination.name).map((row) => [row.state, row.count])),
+        })),
+      });
+    }
+    const test = path.match(/^\/api\/destinations\/([\w.-]{1,60})\/test$/);
+    if (test) {
+      if (request.method !== 'POST') throw new HttpError(405, 'use POST', { allow: 'POST' });
+      const principal = await guard(request, true);
+      const outcome = await dispatcher.sendTest(test[1]!);
+      if (!outcome) throw new HttpError(404, 'no such destination');
+      log.info('test event sent', { destination: test[1], by: principal.user, ok: outcome.ok });
+      return json(response, 200, outcome);
+    }
+    if (path === '/api/deliveries') {
+      if (request.method !== 'GET') throw new HttpError(405, 'use GET', { allow: 'GET' });
+      await guard(request, false);
+      const params = url.searchParams;
+      const state = params.get('state');
+      if (state && !['held', 'pending', 'done', 'dead', 'skipped'].includes(state)) throw new HttpError(400, 'state must be held, pending, done, dead or skipped');
+      return json(response, 200, { deliveries: await store.listJobs({ state: (state as never) || undefined, destination: params.get('destination') || undefined, leadId: params.get('lead') || undefined, limit: Number(params.get('limit')) || 100 }) });
+    }
+    const again = path.match(/^\/api\/deliveries\/(\d{1,15})\/retry$/);
+    if (again) {
+      if (request.method !== 'POST') throw new HttpError(405, 'use POST', { allow: 'POST' });
+      const principal = await guard(request, true);
+      const job = await store.requeueJob(Number(again[1]), now());
+      if (!job) throw new HttpError(409, 'only a failed or skipped delivery can be sent again');
+      log.info('delivery requeued', { job: job.id, by: principal.user });
+      dispatcher.wake();
+      return json(response, 200, job);
     }
     throw new HttpError(404, 'not found');
   }
@@ -257,6 +321,7 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
     server,
     handle,
     streams,
+    dispatcher,
     /** Stops accepting, lets in-flight requests (and their writes) finish, then closes the database. */
     async close() {
       closing = true;
@@ -265,6 +330,8 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
       server.closeIdleConnections();
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       await stopped;
+      // Attempts in flight end and are recorded; a job not recorded is attempted again after restart.
+      await dispatcher.stop();
       await store.close();
     },
   };

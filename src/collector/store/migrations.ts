@@ -1,3 +1,5 @@
+import { deliveriesTable } from './outbox';
+
 /**
  * Versioned migrations, per dialect. Each version runs in one transaction with its record in
  * `schema_migrations`, so a restart mid-migration re-runs it from the start; PostgreSQL takes an
@@ -77,5 +79,11 @@ export const MIGRATIONS: readonly Migration[] = [
       sqlite: 'ALTER TABLE leads ADD COLUMN cart_value DOUBLE PRECISION NOT NULL DEFAULT 0; CREATE INDEX leads_cart_value ON leads (cart_value, id);',
       postgres: 'ALTER TABLE leads ADD COLUMN cart_value DOUBLE PRECISION NOT NULL DEFAULT 0; CREATE INDEX leads_cart_value ON leads (cart_value, id);',
     },
+  },
+  {
+    // The transactional outbox: one delivery job per lead event and destination.
+    version: 3,
+    name: 'deliveries',
+    sql: { sqlite: deliveriesTable('INTEGER', 'INTEGER PRIMARY KEY AUTOINCREMENT'), postgres: deliveriesTable('BIGINT', 'BIGSERIAL PRIMARY KEY') },
   },
 ];

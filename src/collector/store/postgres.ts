@@ -3,7 +3,10 @@ import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
 import { applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
-import type { LeadChange, LeadPage, LeadQuery, LeadStore } from './types';
+import { CLAIM_JOBS, FINISH_JOB, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, statusEventId, toJob } from './outbox';
+import type { ClaimedJob, LeadChange, LeadPage, LeadQuery, LeadStore, StoreOptions } from './types';
+
+const $ = (i: number): string => `$${i}`;
 
 /** Any number of collector instances share one PostgreSQL: nothing of the lead model lives in process memory. */
 const MIGRATION_LOCK = 7_512_019;
@@ -17,7 +20,8 @@ const upsertValues = (lead: Lead): unknown[] => Object.values(toRow(lead));
  * primary key: the de-duplication), a per-lead advisory lock (two instances folding events of one
  * lead take turns), the lead read, folded and written. The promise resolves after COMMIT.
  */
-export function openPostgresStore(url: string, options: { max?: number } = {}): LeadStore {
+export function openPostgresStore(url: string, options: { max?: number } & StoreOptions = {}): LeadStore {
+  const routes = options.routes ?? [];
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
   // A connection's error (the server restarted, the connection was killed) must never crash the
   // process: idle clients report it to the pool, busy ones to themselves; the query in flight
@@ -85,8 +89,12 @@ export function openPostgresStore(url: string, options: { max?: number } = {}): 
         if (inserted.rowCount === 0) return { stored: false as const, duplicate: true as const };
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [leadId]);
         const row = (await client.query('SELECT data FROM leads WHERE id = $1', [leadId])).rows[0] as { data: string } | undefined;
-        const lead = foldEvent(row ? (JSON.parse(row.data) as Lead) : null, event, meta);
+        const previous = row ? (JSON.parse(row.data) as Lead) : null;
+        const lead = foldEvent(previous, event, meta);
         await client.query(UPSERT, upsertValues(lead));
+        // The outbox: this event's delivery jobs commit with it.
+        for (const job of jobRows(routes, lead, event.type, event.id, meta.receivedAt)) await client.query(INSERT_JOB($), jobValues(job));
+        if (lead.email && !previous?.email && routes.length) await client.query(RELEASE_HELD($), [meta.receivedAt, leadId]);
         return { stored: true as const, lead };
       });
     },
@@ -116,9 +124,13 @@ export function openPostgresStore(url: string, options: { max?: number } = {}): 
         const row = (await client.query('SELECT data FROM leads WHERE id = $1 FOR UPDATE', [id])).rows[0] as { data: string } | undefined;
         if (!row) return null;
         const records: [string, string][] = [];
-        const lead = applyChange(JSON.parse(row.data) as Lead, change, by, at, (kind, value) => void records.push([kind, value]));
+        const before = JSON.parse(row.data) as Lead;
+        const lead = applyChange(before, change, by, at, (kind, value) => void records.push([kind, value]));
         for (const [kind, value] of records) await client.query('INSERT INTO lead_history (lead_id, at, by_user, kind, value) VALUES ($1, $2, $3, $4, $5)', [id, at, by, kind, value]);
         await client.query(UPSERT, upsertValues(lead));
+        if (lead.status !== before.status) {
+          for (const job of jobRows(routes, lead, null, statusEventId(id, at), at, { from: before.status, to: lead.status, by, at })) await client.query(INSERT_JOB($), jobValues(job));
+        }
         return lead;
       });
     },
@@ -132,6 +144,30 @@ export function openPostgresStore(url: string, options: { max?: number } = {}): 
     },
     async deleteSession(id) {
       await pool.query('DELETE FROM sessions WHERE id = $1', [id]);
+    },
+    async claimJobs(destination, now, limit, leaseUntil, owner) {
+      // SKIP LOCKED: instances claiming together each get other jobs, never the same one.
+      const { rows } = await pool.query(CLAIM_JOBS($, 'FOR UPDATE SKIP LOCKED'), [leaseUntil, owner, destination, now, limit]);
+      const jobs = rows.map(toJob).sort((a, b) => a.seq - b.seq);
+      if (!jobs.length) return [];
+      const leads = new Map((await pool.query('SELECT id, data FROM leads WHERE id = ANY($1)', [jobs.map((job) => job.leadId)])).rows.map((row) => [String(row.id), JSON.parse(row.data) as Lead]));
+      const events = new Map((await pool.query('SELECT id, body FROM events WHERE id = ANY($1)', [jobs.map((job) => job.eventId)])).rows.map((row) => [String(row.id), JSON.parse(row.body) as LeadEvent]));
+      return jobs.map((job): ClaimedJob => ({ ...job, lead: leads.get(job.leadId) ?? null, event: job.change ? null : (events.get(job.eventId) ?? null) }));
+    },
+    async finishJob(seq, owner, result) {
+      const { rowCount } = await pool.query(FINISH_JOB($), [result.state, result.nextAt ?? result.at, result.status ?? null, result.response ?? null, result.error ?? null, result.state === 'done' ? result.at : null, seq, owner]);
+      return (rowCount ?? 0) > 0;
+    },
+    async requeueJob(seq, now) {
+      const { rows } = await pool.query(REQUEUE_JOB($), [now, seq]);
+      return rows[0] ? toJob(rows[0]) : null;
+    },
+    async listJobs(filter) {
+      const query = listJobsQuery(filter, $);
+      return (await pool.query(query.sql, query.values)).rows.map(toJob);
+    },
+    async jobCounts() {
+      return (await pool.query(JOB_COUNTS)).rows.map((row) => ({ destination: String(row.destination), state: row.state, count: Number(row.count) }));
     },
     async ping() {
       await pool.query('SELECT 1');

@@ -5,7 +5,8 @@ import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
 import { applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
-import type { InsertOutcome, LeadChange, LeadPage, LeadQuery, LeadStore } from './types';
+import { CLAIM_JOBS, FINISH_JOB, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, statusEventId, toJob } from './outbox';
+import type { ClaimedJob, InsertOutcome, LeadChange, LeadPage, LeadQuery, LeadStore, StoreOptions } from './types';
 
 interface Pending {
   event: LeadEvent;
@@ -20,7 +21,8 @@ interface Pending {
  * together are committed together (group commit: one fsync for the batch, each event in its own
  * savepoint), and each insert's promise settles only after that commit.
  */
-export function openSqliteStore(folder: string): LeadStore {
+export function openSqliteStore(folder: string, options: StoreOptions = {}): LeadStore {
+  const routes = options.routes ?? [];
   mkdirSync(folder, { recursive: true });
   const db = new Database(join(folder, 'leadscore.sqlite'));
   db.pragma('journal_mode = WAL');
@@ -37,7 +39,10 @@ export function openSqliteStore(folder: string): LeadStore {
        ON CONFLICT (id) DO UPDATE SET ${ROW_COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`,
     ),
     history: db.prepare('INSERT INTO lead_history (lead_id, at, by_user, kind, value) VALUES (?, ?, ?, ?, ?)'),
+    insertJob: db.prepare(INSERT_JOB(() => '?')),
+    releaseHeld: db.prepare(RELEASE_HELD(() => '?')),
   });
+  const q = () => '?';
   const sql = () => (statements ??= prepare());
 
   const insertOne = db.transaction((event: LeadEvent, meta: EventMeta): InsertOutcome => {
@@ -45,8 +50,12 @@ export function openSqliteStore(folder: string): LeadStore {
     const result = sql().insertEvent.run(event.id, leadId, event.type, event.at, meta.receivedAt, meta.bot ? 1 : 0, JSON.stringify(meta.flags), JSON.stringify(event));
     if (result.changes === 0) return { stored: false, duplicate: true };
     const row = sql().readLead.get(leadId) as { data: string } | undefined;
-    const lead = foldEvent(row ? (JSON.parse(row.data) as Lead) : null, event, meta);
+    const previous = row ? (JSON.parse(row.data) as Lead) : null;
+    const lead = foldEvent(previous, event, meta);
     sql().upsertLead.run(toRow(lead));
+    // The outbox: this event's delivery jobs commit with it.
+    for (const job of jobRows(routes, lead, event.type, event.id, meta.receivedAt)) sql().insertJob.run(...jobValues(job));
+    if (lead.email && !previous?.email && routes.length) sql().releaseHeld.run(meta.receivedAt, leadId);
     return { stored: true, lead };
   });
 
@@ -130,8 +139,12 @@ export function openSqliteStore(folder: string): LeadStore {
       return db.transaction((): Lead | null => {
         const row = sql().readLead.get(id) as { data: string } | undefined;
         if (!row) return null;
-        const lead = applyChange(JSON.parse(row.data) as Lead, change, by, at, (kind, value) => sql().history.run(id, at, by, kind, value));
+        const before = JSON.parse(row.data) as Lead;
+        const lead = applyChange(before, change, by, at, (kind, value) => sql().history.run(id, at, by, kind, value));
         sql().upsertLead.run(toRow(lead));
+        if (lead.status !== before.status) {
+          for (const job of jobRows(routes, lead, null, statusEventId(id, at), at, { from: before.status, to: lead.status, by, at })) sql().insertJob.run(...jobValues(job));
+        }
         return lead;
       }).immediate();
     },
@@ -145,6 +158,30 @@ export function openSqliteStore(folder: string): LeadStore {
     },
     async deleteSession(id) {
       db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+    },
+    async claimJobs(destination, now, limit, leaseUntil, owner) {
+      const rows = db.transaction(() => db.prepare(CLAIM_JOBS(q, '')).all(leaseUntil, owner, destination, now, limit) as Record<string, unknown>[]).immediate();
+      const jobs = rows.map(toJob).sort((a, b) => a.seq - b.seq);
+      return jobs.map((job): ClaimedJob => {
+        const lead = sql().readLead.get(job.leadId) as { data: string } | undefined;
+        const event = job.change ? undefined : (db.prepare('SELECT body FROM events WHERE id = ?').get(job.eventId) as { body: string } | undefined);
+        return { ...job, lead: lead ? (JSON.parse(lead.data) as Lead) : null, event: event ? (JSON.parse(event.body) as LeadEvent) : null };
+      });
+    },
+    async finishJob(seq, owner, result) {
+      const info = db.prepare(FINISH_JOB(q)).run(result.state, result.nextAt ?? result.at, result.status ?? null, result.response ?? null, result.error ?? null, result.state === 'done' ? result.at : null, seq, owner);
+      return info.changes > 0;
+    },
+    async requeueJob(seq, now) {
+      const row = db.prepare(REQUEUE_JOB(q)).get(now, seq) as Record<string, unknown> | undefined;
+      return row ? toJob(row) : null;
+    },
+    async listJobs(filter) {
+      const query = listJobsQuery(filter, q);
+      return (db.prepare(query.sql).all(...query.values) as Record<string, unknown>[]).map(toJob);
+    },
+    async jobCounts() {
+      return (db.prepare(JOB_COUNTS).all() as { destination: string; state: string; count: number }[]).map((row) => ({ destination: row.destination, state: row.state as never, count: Number(row.count) }));
     },
     async ping() {
       db.prepare('SELECT 1').get();

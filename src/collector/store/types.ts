@@ -1,6 +1,8 @@
 import type { LeadEvent } from '../../receiver/parse';
 import type { EventMeta, Lead, LeadStatus } from '../leads/lead';
 import type { Source } from '../leads/source';
+import type { Route } from '../destinations/config';
+import type { Job, JobResult, JobState } from '../destinations/plan';
 import type { Migration } from './migrations';
 
 /** The outcome of storing one event: committed (durable) before the promise resolves. */
@@ -94,6 +96,26 @@ export interface LeadStore {
   createSession(session: { id: string; csrf: string; user: string; expires: number }): Promise<void>;
   readSession(id: string, now: number): Promise<{ csrf: string; user: string } | null>;
   deleteSession(id: string): Promise<void>;
+  // The outbox (destinations). `insert` and `update` write an event's jobs in their transaction.
+  /** Hands up to `limit` due jobs of one destination to `owner` until `leaseUntil`; no other worker gets them meanwhile. */
+  claimJobs(destination: string, now: number, limit: number, leaseUntil: number, owner: string): Promise<ClaimedJob[]>;
+  /** Records an attempt's end; false when the lease had passed to another worker (nothing written). */
+  finishJob(seq: number, owner: string, result: JobResult): Promise<boolean>;
+  /** "Send again": a dead or skipped job goes back in line; null when there is no such job in those states. */
+  requeueJob(seq: number, now: number): Promise<Job | null>;
+  listJobs(filter: { state?: JobState; destination?: string; leadId?: string; limit?: number }): Promise<Job[]>;
+  jobCounts(): Promise<{ destination: string; state: JobState; count: number }[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A claimed job with what its payload is built from (the lead as it is now, and the stored event). */
+export interface ClaimedJob extends Job {
+  lead: Lead | null;
+  event: LeadEvent | null;
+}
+
+export interface StoreOptions {
+  /** Where events go (no secrets): which destinations get a job for each stored event. */
+  routes?: readonly Route[];
 }
