@@ -52,7 +52,8 @@ export interface Dispatcher {
 }
 
 const MAX_RESPONSE = 1000;
-const GRACE_MS = 15_000;
+/** How long a claimed job is this worker's: twice its requests' timeouts, plus a second. */
+const leaseOf = (destination: Destination): number => destination.timeoutMs * (destination.type === 'hubspot' ? 2 : 1) * 2 + 1000;
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, log } = options;
@@ -157,10 +158,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const wait = untilToken(lane.bucket, destination.ratePerSecond);
       if (wait > 0) return schedule(lane, wait);
       const limit = Math.min(free, Math.floor(lane.bucket.tokens));
-      const leaseMs = destination.timeoutMs * (destination.type === 'hubspot' ? 2 : 1) + GRACE_MS;
       let jobs: ClaimedJob[];
       try {
-        jobs = await store.claimJobs(destination.name, at, limit, at + leaseMs, owner);
+        jobs = await store.claimJobs(destination.name, at, limit, at + leaseOf(destination), owner);
       } catch (error) {
         log.error('cannot claim deliveries', { destination: destination.name, error: String(error) });
         return schedule(lane, pollMs * 5);
@@ -202,7 +202,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         for (;;) {
           const at = now();
           if (lane.pausedUntil > at) break;
-          const jobs = await store.claimJobs(lane.destination.name, at, lane.destination.concurrency, at + lane.destination.timeoutMs * 2 + GRACE_MS, owner);
+          const jobs = await store.claimJobs(lane.destination.name, at, lane.destination.concurrency, at + leaseOf(lane.destination), owner);
           if (!jobs.length) break;
           await Promise.all(jobs.map((job) => deliver(lane, job)));
           total += jobs.length;

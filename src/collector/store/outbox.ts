@@ -52,7 +52,7 @@ export const RELEASE_HELD = (p: (i: number) => string) => `UPDATE deliveries SET
 
 /**
  * Claims up to `limit` due jobs of one destination: params (1) lease end, (2) owner, (3)
- * destination, (4) now, (5) limit. `lock` is PostgreSQL's `FOR UPDATE SKIP LOCKED` (SQLite has one
+ * destination, (4) now (twice: SQLite's `?` are positional), (5) limit. `lock` is PostgreSQL's `FOR UPDATE SKIP LOCKED` (SQLite has one
  * writer at a time, so its claim is already exclusive).
  */
 export const CLAIM_JOBS = (p: (i: number) => string, lock: string) => `

@@ -160,7 +160,7 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
       db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
     },
     async claimJobs(destination, now, limit, leaseUntil, owner) {
-      const rows = db.transaction(() => db.prepare(CLAIM_JOBS(q, '')).all(leaseUntil, owner, destination, now, limit) as Record<string, unknown>[]).immediate();
+      const rows = db.transaction(() => db.prepare(CLAIM_JOBS(q, '')).all(leaseUntil, owner, destination, now, now, limit) as Record<string, unknown>[]).immediate();
       const jobs = rows.map(toJob).sort((a, b) => a.seq - b.seq);
       return jobs.map((job): ClaimedJob => {
         const lead = sql().readLead.get(job.leadId) as { data: string } | undefined;
@@ -173,7 +173,7 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
       return info.changes > 0;
     },
     async requeueJob(seq, now) {
-      const row = db.prepare(REQUEUE_JOB(q)).get(now, seq) as Record<string, unknown> | undefined;
+      const row = db.prepare(REQUEUE_JOB(q)).get(now, now, seq) as Record<string, unknown> | undefined;
       return row ? toJob(row) : null;
     },
     async listJobs(filter) {
