@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, type Migration } from '../../src/collector/store/migrations';
 import { openPostgresStore } from '../../src/collector/store/postgres';
+import { startFake, type Fake } from './fakes';
 import { makeEvent, post, postgresDatabase, skipPostgres, sqliteDatabase, startCollector, type Running, type TestDatabase } from './helpers';
 
 /** Starts `leadscore serve` as a real process; resolves with its URL once it listens. */
@@ -27,7 +28,9 @@ describe('faults', () => {
   const databases: TestDatabase[] = [];
   const children: ChildProcess[] = [];
   const runnings: Running[] = [];
+  const fakes: Fake[] = [];
   afterEach(async () => {
+    for (const fake of fakes.splice(0)) await fake.close();
     for (const child of children.splice(0)) child.kill('SIGKILL');
     for (const running of runnings.splice(0)) await running.close().catch(() => undefined);
     for (const database of databases.splice(0)) await database.drop();
@@ -72,6 +75,42 @@ describe('faults', () => {
     // What was stored but not acknowledged is the client's retry, accepted as a duplicate.
     expect((await post(second.url, events[0]!)).status).toBe(204);
   }, 60_000);
+
+  it.skipIf(!built)('kill -9 in the middle of deliveries: after a restart every job is delivered, each with its idempotency key', async () => {
+    const webhook = await startFake('webhook');
+    fakes.push(webhook);
+    webhook.delayMs = 40;
+    const database = await sqliteDatabase();
+    databases.push(database);
+    const folder = (database.db as { folder: string }).folder;
+    const config = join(folder, 'config.json');
+    writeFileSync(config, JSON.stringify({ rateLimit: 1_000_000, destinations: [{ type: 'webhook', url: webhook.url, secret: 'env:HOOK_SECRET', concurrency: 4, timeoutMs: 1000 }] }));
+    const env = { HOOK_SECRET: 'whsec_' + Buffer.from('fault-test-secret-bytes!').toString('base64') };
+    const first = await serve(['--db', folder, '--config', config], env);
+    children.push(first.child);
+    const events = Array.from({ length: 200 }, () => makeEvent());
+    for (let i = 0; i < events.length; i += 50) {
+      const statuses = await Promise.all(events.slice(i, i + 50).map((event) => post(first.url, event).then((r) => r.status)));
+      expect(statuses.every((status) => status === 204)).toBe(true);
+    }
+    const deadline = Date.now() + 20_000;
+    while (webhook.received.length < 40 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    const before = new Set(webhook.received.map((r) => r.headers['webhook-id']));
+    expect(before.size).toBeGreaterThanOrEqual(40);
+    expect(before.size).toBeLessThan(200);
+
+    const second = await serve(['--db', folder, '--config', config], env);
+    children.push(second.child);
+    const until = Date.now() + 30_000;
+    const ids = () => new Set(webhook.received.filter((r) => r.status === 200).map((r) => r.headers['webhook-id']));
+    while (ids().size < 200 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect([...ids()].sort()).toEqual(events.map((event) => event.id).sort());
+    // A job cut off by the kill goes again with the same webhook-id (its receiver de-duplicates it): at most the 4 in flight.
+    expect(webhook.received.length - 200).toBeLessThanOrEqual(4);
+    expect(Number((await database.sql("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'done'"))[0]!.n)).toBe(200);
+  }, 90_000);
 
   it.skipIf(!built)('stops gracefully on SIGTERM: in-flight writes finish, then it exits 0', async () => {
     const database = await sqliteDatabase();
