@@ -10,3 +10,7 @@ export { classifySource, type Source } from './leads/source';
 export { foldEvent, leadIdOf, type Lead, type LeadStatus } from './leads/lead';
 export { checkPlausibility } from './leads/plausibility';
 export type { LeadStore, LeadQuery, LeadPage } from './store/types';
+export { parseDestinations, toRoute, type Destination, type EventType } from './destinations/config';
+export { buildPayload, type LeadEventPayload } from './destinations/payload';
+export { signWebhook } from './destinations/senders';
+export { createDispatcher, type Dispatcher } from './destinations/dispatcher';

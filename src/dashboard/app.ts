@@ -17,6 +17,29 @@ interface Detail {
   events: { id: string; type: string; at: number; receivedAt: number; flags: string[]; body: Json }[];
   history: { at: number; by: string; change: string }[];
   notes: { at: number; by: string; change: string }[];
+  deliveries: Delivery[];
+}
+interface Delivery {
+  seq: number;
+  destination: string;
+  leadId: string;
+  type: string;
+  state: 'held' | 'pending' | 'done' | 'dead' | 'skipped';
+  attempts: number;
+  createdAt: number;
+  nextAt: number;
+  lastStatus: number | null;
+  lastResponse: string | null;
+  lastError: string | null;
+  doneAt: number | null;
+}
+interface DestinationInfo {
+  name: string;
+  type: string;
+  events: string[];
+  sites: string[];
+  anonymous: boolean;
+  counts: Partial<Record<Delivery['state'], number>>;
 }
 interface Stats {
   total: number;
@@ -341,7 +364,89 @@ async function renderLead(id: string): Promise<void> {
         dl([['Categories', lead.interest.categories.join(', ') || '–'], ['Cart', lead.interest.cart ? format.money(lead.interest.cart.value, lead.interest.cart.currency) : '–'], ['Searches', format.number(lead.interest.searches)], ['Orders', lead.orders ? `${lead.orders} (${format.money(lead.revenue, lead.currency ?? undefined)})` : '–']])),
       h('section', { class: 'card', 'aria-labelledby': 'from' }, h('h2', { id: 'from' }, 'Where they came from'),
         dl([['Source', words(lead.source)], ['Campaign', lead.campaign ?? '–'], ['Landing page', lead.landing ? safeLink(lead.landing) : '–'], ['Referrer', attribution.referrer ? safeLink(attribution.referrer) : '–'], ...Object.entries(attribution).filter(([key]) => key !== 'landing' && key !== 'referrer').map(([key, value]): [string, string] => [key, value]), ['First seen', when(lead.firstSeen)], ['Last seen', when(lead.lastSeen)], ['Site', lead.site], ['Visitor', lead.visitor]])),
-      h('section', { class: 'card', 'aria-labelledby': 'traits' }, h('h2', { id: 'traits' }, 'What the site shared'), Object.keys(lead.traits).length ? dl(Object.entries(lead.traits).map(([key, value]) => [key, String(value)])) : h('p', { class: 'muted' }, 'Nothing yet.'))),
+      h('section', { class: 'card', 'aria-labelledby': 'traits' }, h('h2', { id: 'traits' }, 'What the site shared'), Object.keys(lead.traits).length ? dl(Object.entries(lead.traits).map(([key, value]) => [key, String(value)])) : h('p', { class: 'muted' }, 'Nothing yet.')),
+      detail.deliveries?.length ? h('section', { class: 'card', 'aria-labelledby': 'sent' }, h('h2', { id: 'sent' }, 'Sent to'), deliveryTable(detail.deliveries, false, () => renderLead(id))) : ''),
+  );
+}
+
+// ---------- deliveries ----------
+
+const DELIVERY_WORDS: Record<Delivery['state'], string> = {
+  held: 'waiting for an email',
+  pending: 'on its way',
+  done: 'delivered',
+  dead: 'failed',
+  skipped: 'not sent',
+};
+
+/** What the destination last said, in a line. */
+function lastAnswer(delivery: Delivery): string {
+  const parts = [delivery.lastStatus ? `HTTP ${delivery.lastStatus}` : '', delivery.lastError ?? '', delivery.lastResponse ? delivery.lastResponse.slice(0, 200) : ''].filter(Boolean);
+  return parts.join(' · ') || '–';
+}
+
+function deliveryTable(deliveries: Delivery[], withLead: boolean, refresh: () => Promise<void>): HTMLElement {
+  const rows = deliveries.map((delivery) => {
+    const again = delivery.state === 'dead' || delivery.state === 'skipped' ? h('button', { type: 'button', class: 'secondary', 'data-seq': String(delivery.seq) }, 'Send again') : '';
+    if (again) {
+      again.addEventListener('click', async () => {
+        (again as HTMLButtonElement).disabled = true;
+        try {
+          await api(`/api/deliveries/${delivery.seq}/retry`, { method: 'POST' });
+          await refresh();
+          notice(`Sent again to ${delivery.destination}: it is on its way.`);
+        } catch (error) {
+          notice(`Could not send again: ${(error as Error).message}`);
+          (again as HTMLButtonElement).disabled = false;
+        }
+      });
+    }
+    return h('tr', { 'data-state': delivery.state },
+      h('td', {}, delivery.destination),
+      withLead ? h('td', {}, h('a', { href: `#/lead/${encodeURIComponent(delivery.leadId)}` }, 'Open lead')) : null,
+      h('td', {}, words(delivery.type.replace(/^lead\./, ''))),
+      h('td', {}, h('span', { class: `tag delivery-${delivery.state}` }, DELIVERY_WORDS[delivery.state] ?? delivery.state)),
+      h('td', { class: 'num' }, format.number(delivery.attempts)),
+      h('td', {}, when(delivery.doneAt ?? delivery.nextAt)),
+      h('td', { class: 'answer' }, lastAnswer(delivery)),
+      h('td', {}, again));
+  });
+  return h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Deliveries' }, h('table', { class: 'deliveries' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Destination'), withLead ? h('th', { scope: 'col' }, 'Lead') : null, h('th', { scope: 'col' }, 'Event'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col', class: 'num' }, 'Attempts'), h('th', { scope: 'col' }, 'When'), h('th', { scope: 'col' }, 'Last answer'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+    h('tbody', {}, ...rows)));
+}
+
+async function renderDeliveries(): Promise<void> {
+  delete $('view').dataset.query;
+  const { destinations } = await api<{ destinations: DestinationInfo[] }>('/api/destinations');
+  const { deliveries } = await api<{ deliveries: Delivery[] }>('/api/deliveries?state=dead&limit=200');
+  const cards = destinations.map((destination) => {
+    const result = h('p', { role: 'status', class: 'muted' });
+    const test = h('button', { type: 'button', class: 'secondary' }, 'Send a test event');
+    test.addEventListener('click', async () => {
+      (test as HTMLButtonElement).disabled = true;
+      result.textContent = 'Sending…';
+      try {
+        const outcome = await api<{ ok: boolean; status: number | null; response: string | null; error: string | null }>(`/api/destinations/${encodeURIComponent(destination.name)}/test`, { method: 'POST' });
+        result.textContent = outcome.ok ? `Delivered (HTTP ${outcome.status}).` : `Not delivered: ${[outcome.status ? `HTTP ${outcome.status}` : '', outcome.error ?? '', (outcome.response ?? '').slice(0, 200)].filter(Boolean).join(' · ')}`;
+      } catch (error) {
+        result.textContent = `Could not send: ${(error as Error).message}`;
+      } finally {
+        (test as HTMLButtonElement).disabled = false;
+      }
+    });
+    const count = (state: Delivery['state']) => format.number(destination.counts[state] ?? 0);
+    return h('section', { class: 'card', 'aria-label': destination.name },
+      h('h2', {}, `${destination.name} `, h('span', { class: 'muted' }, `(${destination.type})`)),
+      h('p', { class: 'muted' }, `${destination.events.map((event) => event.replace(/^lead\./, '')).join(', ')}${destination.sites.length ? ` · sites ${destination.sites.join(', ')}` : ''}${destination.anonymous ? '' : ' · identified leads only'}`),
+      h('dl', { class: 'counts' }, h('dt', {}, 'Delivered'), h('dd', {}, count('done')), h('dt', {}, 'On its way'), h('dd', {}, count('pending')), h('dt', {}, 'Waiting for an email'), h('dd', {}, count('held')), h('dt', {}, 'Failed'), h('dd', {}, count('dead')), h('dt', {}, 'Not sent (flagged)'), h('dd', {}, count('skipped'))),
+      h('p', {}, test), result);
+  });
+  $('view').replaceChildren(
+    h('h1', {}, 'Deliveries'),
+    destinations.length ? h('div', { class: 'grid' }, ...cards) : h('p', { class: 'card' }, 'No destinations are configured. Add a webhook, Slack, HubSpot or Klaviyo under "destinations" in leadscore.config.json (see the README).'),
+    h('h2', {}, 'Failed deliveries'),
+    deliveries.length ? deliveryTable(deliveries, true, renderDeliveries) : h('p', { class: 'muted' }, 'None: everything sent has been delivered or is on its way.'),
   );
 }
 
@@ -414,7 +519,7 @@ async function renderOverview(): Promise<void> {
 let stream: EventSource | null = null;
 async function route(): Promise<void> {
   const hash = location.hash;
-  for (const [id, prefix] of [['nav-leads', '#/lead'], ['nav-overview', '#/overview']] as const) {
+  for (const [id, prefix] of [['nav-leads', '#/lead'], ['nav-overview', '#/overview'], ['nav-deliveries', '#/deliveries']] as const) {
     const link = $(id);
     if (hash.startsWith(prefix) || (id === 'nav-leads' && (hash === '' || hash === '#/'))) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -422,6 +527,7 @@ async function route(): Promise<void> {
   try {
     if (hash.startsWith('#/lead/')) await renderLead(decodeURIComponent(hash.slice(7)));
     else if (hash === '#/overview') await renderOverview();
+    else if (hash === '#/deliveries') await renderDeliveries();
     else await renderLeads();
     notice('');
   } catch (error) {

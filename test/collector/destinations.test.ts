@@ -66,8 +66,8 @@ describe('destinations: every lead reaches the tools the team uses, exactly once
       expect(new Webhook(SECRET).verify(hook!.body, hook!.headers)).toMatchObject({ type: 'lead.qualified', email: null });
       expect(hook!.headers['webhook-id']).toBe(`${visitor}.mql.1`);
       expect(hook!.json).toMatchObject({ schema: 'leadscore.webhook.v1', id: `${visitor}.mql.1`, site: 'shop.example', visitor_id: visitor, stage: 'mql', score: 52.9, top_product: 'Blue mug', cart_value: 24, currency: 'EUR', source: 'direct', test: false });
-      expect(hook!.json.lead_url).toMatch(/^https:\/\/leads\.example\.com\/dashboard#\/leads\//);
-      expect(slack.received[0]!.json.text).toMatch(new RegExp(`^New qualified lead: Anonymous visitor ${visitor.slice(0, 8)}, score 52\\.9 \\(mql\\)\\..*Wants: Blue mug, cart 24 EUR\\. Source: direct\\. https://leads\\.example\\.com/dashboard#/leads/`));
+      expect(hook!.json.lead_url).toMatch(/^https:\/\/leads\.example\.com\/dashboard#\/lead\//);
+      expect(slack.received[0]!.json.text).toMatch(new RegExp(`^New qualified lead: Anonymous visitor ${visitor.slice(0, 8)}, score 52\\.9 \\(mql\\)\\..*Wants: Blue mug, cart 24 EUR\\. Source: direct\\. https://leads\\.example\\.com/dashboard#/lead/`));
 
       expect((await post(running.url, makeEvent('identified', { visitor }))).status).toBe(204);
       expect(await running.dispatcher.drain()).toBe(5);

@@ -154,7 +154,7 @@ describe('what each destination is sent', () => {
       type: 'lead.qualified',
       id: 'visitor-123456789.mql.1',
       test: false,
-      lead_url: 'https://leads.example.com/dashboard#/leads/lead-1',
+      lead_url: 'https://leads.example.com/dashboard#/lead/lead-1',
       email: 'jane@example.com',
       score: 52,
       source: 'paid_search',
@@ -185,12 +185,12 @@ describe('what each destination is sent', () => {
   it('writes Slack a Block Kit message with a text fallback, escaping what the visitor typed', () => {
     const hostile = buildPayload({ type: 'lead.qualified', eventId: 'e1', lead: { ...lead, email: '<!channel> a&b@x.example', interest: { ...lead.interest, items: [{ item_id: 'x', name: '<https://evil.example|click>', views: 1, adds: 0, in_cart: false }] } }, event: null, change: null, publicUrl: 'https://leads.example.com' });
     const message = slackMessage(hostile);
-    expect(message.text).toMatch(/^New qualified lead: <!channel> a&b@x\.example, score 52 \(mql\)\. .*Wants: <https:\/\/evil\.example\|click>.*Source: paid search \(spring-sale\)\. https:\/\/leads\.example\.com\/dashboard#\/leads\/lead-1$/);
+    expect(message.text).toMatch(/^New qualified lead: <!channel> a&b@x\.example, score 52 \(mql\)\. .*Wants: <https:\/\/evil\.example\|click>.*Source: paid search \(spring-sale\)\. https:\/\/leads\.example\.com\/dashboard#\/lead\/lead-1$/);
     const blocks = JSON.stringify(message.blocks);
     expect(blocks).not.toContain('<!channel>');
     expect(blocks).toContain('&lt;!channel&gt; a&amp;b@x.example');
     expect(blocks).toContain('&lt;https://evil.example|click&gt;');
-    expect(message.blocks.at(-1)).toEqual({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open the lead' }, url: 'https://leads.example.com/dashboard#/leads/lead-1' }] });
+    expect(message.blocks.at(-1)).toEqual({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open the lead' }, url: 'https://leads.example.com/dashboard#/lead/lead-1' }] });
   });
 
   it('upserts the HubSpot contact by email and sends the behavioural event with a stable uuid', () => {

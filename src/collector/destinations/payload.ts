@@ -92,7 +92,7 @@ export interface PayloadInput {
 }
 
 export function leadUrl(publicUrl: string | null, leadId: string): string | null {
-  return publicUrl ? `${publicUrl.replace(/\/+$/, '')}/dashboard#/leads/${encodeURIComponent(leadId)}` : null;
+  return publicUrl ? `${publicUrl.replace(/\/+$/, '')}/dashboard#/lead/${encodeURIComponent(leadId)}` : null;
 }
 
 export function buildPayload(input: PayloadInput): LeadEventPayload {
