@@ -3,7 +3,8 @@
 // the same row, with the same durability (SQLite WAL + synchronous=FULL, committed in groups of the
 // same size; PostgreSQL with as many concurrent connections). Then memory while 200 000 distinct ids
 // arrive. The server runs as its own process (`leadscore serve`); this process only sends.
-// BENCH_EVENTS (default 20000), BENCH_CONCURRENCY (32), BENCH_FLAT (200000; 0 skips), BENCH_RESULTS=0.
+// Then jobs/s through the outbox (destinations) to a local webhook that answers at once.
+// BENCH_EVENTS (default 20000), BENCH_CONCURRENCY (32), BENCH_FLAT (200000; 0 skips), BENCH_JOBS (5000; 0 skips), BENCH_RESULTS=0.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -15,6 +16,7 @@ import pg from 'pg';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const FLAT = Number(process.env.BENCH_FLAT ?? 200_000);
+const JOBS = Number(process.env.BENCH_JOBS ?? 5000);
 const PG_URL = process.env.LEADSCORE_TEST_DATABASE_URL ?? 'postgresql://root@/postgres?host=/var/run/postgresql';
 const run = Math.random().toString(36).slice(2, 8);
 
@@ -236,6 +238,57 @@ if (FLAT > 0) {
   rmSync(folder, { recursive: true, force: true });
 }
 
+// The outbox: JOBS events stored with one webhook destination (their jobs written in the same
+// transaction), then the real delivery loop drains them to a local webhook (its own process)
+// answering 200 at once: concurrency 16, no rate limit. Jobs/s from the first claim to the last record.
+const outbox = [];
+if (JOBS > 0) {
+  const { openStore, createDispatcher, parseDestinations, toRoute, silentLogger } = await import('../dist/collector/index.js');
+  const { parseBeacon } = await import('../dist/receiver/index.js');
+  const hook = spawn(process.execPath, ['-e', `require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.writeHead(200).end('ok')); }).listen(0, '127.0.0.1', function () { console.log('"url":"http://127.0.0.1:' + this.address().port + '"'); });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const hookUrl = await new Promise((resolve) => hook.stdout.on('data', (chunk) => resolve(String(chunk).match(/"url":"([^"]+)"/)[1])));
+  const secret = 'whsec_' + Buffer.from('bench-secret-bench-secret').toString('base64');
+  const { destinations } = parseDestinations([{ type: 'webhook', url: hookUrl, secret: 'env:S', concurrency: 16, ratePerSecond: 1e6 }], { S: secret });
+  const measure = async (label, db, drop) => {
+    const store = await openStore(db, { routes: destinations.map(toRoute) });
+    const events = Array.from({ length: JOBS }, (_, i) => parseBeacon(body(6e9 + i)).beacon);
+    let next = 0;
+    let began = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < events.length) await store.insert(events[next++], { receivedAt: Date.now(), bot: false, flags: [] });
+    }));
+    const storedPerSecond = Math.round(JOBS / (Number(process.hrtime.bigint() - began) / 1e9));
+    const dispatcher = createDispatcher({ store, destinations, log: silentLogger, publicUrl: null, pollMs: 20 });
+    began = process.hrtime.bigint();
+    dispatcher.start();
+    for (;;) {
+      const done = (await store.jobCounts()).find((row) => row.state === 'done')?.count ?? 0;
+      if (done >= JOBS) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+    await dispatcher.stop();
+    await store.close();
+    await drop();
+    outbox.push({ label, storedPerSecond, jobsPerSecond: Math.round(JOBS / seconds) });
+  };
+  const folder = mkdtempSync(join(tmpdir(), 'leadscore-bench-outbox-'));
+  await measure('embedded (SQLite)', { kind: 'sqlite', folder }, async () => rmSync(folder, { recursive: true, force: true }));
+  try {
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    const name = `leadscore_bench_outbox_${run}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    await measure('PostgreSQL', { kind: 'postgres', url: PG_URL.replace(/\/postgres(\?|$)/, `/${name}$1`) }, async () => {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    });
+  } catch (error) {
+    outbox.push({ label: 'PostgreSQL', error: error.message });
+  }
+  hook.kill();
+}
+
 const lines = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} (${(await import('node:os')).cpus().length} cores), Node ${process.version}; ${EVENTS} distinct events (10 000 on PostgreSQL), ${CONCURRENCY} concurrent keep-alive connections from a separate process, each a 1.2 KB v2 event answered 204 after its commit.`,
   '',
@@ -247,6 +300,7 @@ const lines = [
   `Where the time goes on the embedded database, each part alone at the same concurrency: validation (\`parseBeacon\`) ${parts.parse}/s; the store's insert without HTTP (fold, three statements, group commit) ${parts.store}/s; Node's HTTP server answering 204 without doing anything, to the same load generator ${parts.http}/s. The floor has neither HTTP nor the lead fold; the client runs on the same two cores.`,
   '',
   FLAT > 0 ? `Collector memory (RSS) while ${FLAT.toLocaleString('en')} distinct ids arrive (embedded database): ${memory.map(([done, mb]) => `${done.toLocaleString('en')}: ${mb} MB`).join(', ')}.` : '',
+  ...(outbox.length ? ['', `The outbox: ${JOBS.toLocaleString('en')} events stored with one webhook destination (each event's job in its transaction), then delivered by the real loop (16 at once, signed, no rate limit) to a local webhook answering 200 at once, in its own process:`, '', '| database | events/s stored with their jobs (no HTTP) | jobs/s delivered |', '|---|---|---|', ...outbox.map((o) => (o.error ? `| ${o.label} | not measured: ${o.error} | |` : `| ${o.label} | ${o.storedPerSecond} | ${o.jobsPerSecond} |`))] : []),
   ...(queries.length ? ['', `The API with ${FLAT.toLocaleString('en')} leads in the embedded database (median of 5, over HTTP, with its response size):`, '', '| query | time | bytes |', '|---|---|---|', ...queries.map(([label, ms, size]) => `| ${label} | ${ms} ms | ${size} |`)] : []),
 ];
 const report = lines.join('\n');

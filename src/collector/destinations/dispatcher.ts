@@ -73,8 +73,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     timer: NodeJS.Timeout | null;
     busy: boolean;
     again: boolean;
+    /** Claimed, waiting for a free slot (claims are batched: fewer, larger transactions). */
+    buffer: ClaimedJob[];
   }
-  const lanes = options.destinations.map((destination): Lane => ({ destination, active: 0, bucket: { tokens: Math.max(1, destination.ratePerSecond), at: now() }, pausedUntil: 0, timer: null, busy: false, again: false }));
+  const lanes = options.destinations.map((destination): Lane => ({ destination, active: 0, bucket: { tokens: Math.max(1, destination.ratePerSecond), at: now() }, pausedUntil: 0, timer: null, busy: false, again: false, buffer: [] }));
+
+  function begin(lane: Lane, job: ClaimedJob): void {
+    lane.active++;
+    const task = deliver(lane, job).finally(() => {
+      lane.active--;
+      inFlight.delete(task);
+      schedule(lane, 0);
+    });
+    inFlight.add(task);
+  }
 
   /** One HTTP request: its verdict, never a throw. */
   async function attempt(request: HttpRequest, timeoutMs: number): Promise<AttemptOutcome> {
@@ -152,12 +164,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const { destination } = lane;
       const at = now();
       if (lane.pausedUntil > at) return schedule(lane, lane.pausedUntil - at);
+      while (lane.active < destination.concurrency && lane.buffer.length) begin(lane, lane.buffer.shift()!);
       lane.bucket = refill(lane.bucket, at, destination.ratePerSecond);
       const free = destination.concurrency - lane.active;
       if (free <= 0) return;
       const wait = untilToken(lane.bucket, destination.ratePerSecond);
       if (wait > 0) return schedule(lane, wait);
-      const limit = Math.min(free, Math.floor(lane.bucket.tokens));
+      // Up to one more round than the free slots: the rest wait in the buffer, under their lease.
+      const limit = Math.min(free + destination.concurrency, Math.floor(lane.bucket.tokens));
       let jobs: ClaimedJob[];
       try {
         jobs = await store.claimJobs(destination.name, at, limit, at + leaseOf(destination), owner);
@@ -167,13 +181,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       lane.bucket.tokens -= jobs.length;
       for (const job of jobs) {
-        lane.active++;
-        const task = deliver(lane, job).finally(() => {
-          lane.active--;
-          inFlight.delete(task);
-          schedule(lane, 0);
-        });
-        inFlight.add(task);
+        if (lane.active < destination.concurrency) begin(lane, job);
+        else lane.buffer.push(job);
       }
       if (!jobs.length) schedule(lane, pollMs);
       else if (lane.active < destination.concurrency) schedule(lane, untilToken(lane.bucket, destination.ratePerSecond));
@@ -223,7 +232,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     async stop() {
       running = false;
       for (const lane of lanes) if (lane.timer) clearTimeout(lane.timer);
-      await Promise.allSettled([...inFlight]);
+      // Claimed but not started: back in line now rather than when their lease ends.
+      const waiting = lanes.flatMap((lane) => lane.buffer.splice(0));
+      await Promise.allSettled([...inFlight, ...waiting.map((job) => store.finishJob(job.seq, owner, { state: 'pending', at: now(), nextAt: now(), status: job.lastStatus, response: job.lastResponse, error: job.lastError }))]);
     },
   };
 }

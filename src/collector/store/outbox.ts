@@ -51,16 +51,20 @@ export const jobValues = (row: JobRow): unknown[] => [row.id, row.destination, r
 export const RELEASE_HELD = (p: (i: number) => string) => `UPDATE deliveries SET state = 'pending', next_at = ${p(1)} WHERE lead_id = ${p(2)} AND state = 'held'`;
 
 /**
- * Claims up to `limit` due jobs of one destination: params (1) lease end, (2) owner, (3)
- * destination, (4) now (twice: SQLite's `?` are positional), (5) limit. `lock` is PostgreSQL's `FOR UPDATE SKIP LOCKED` (SQLite has one
- * writer at a time, so its claim is already exclusive).
+ * Claims up to `limit` due jobs (the oldest pending job of each lead only: order per lead). Written
+ * so the plan holds without table statistics: the outer scan walks deliveries_due in claim order and
+ * stops at the limit; the head-of-line check is a MIN over deliveries_lead (a NOT EXISTS anti-join
+ * was planned as a nested loop over deliveries_due on a fresh table: 3.7 s for 3 000 pending jobs,
+ * against 0.4 ms for this form). Params: (1) lease end, (2) owner, (3) destination, (4) now (twice:
+ * SQLite's `?` are positional), (5) limit. `lock` is PostgreSQL's `FOR UPDATE SKIP LOCKED` (SQLite
+ * has one writer at a time, so its claim is already exclusive).
  */
 export const CLAIM_JOBS = (p: (i: number) => string, lock: string) => `
 UPDATE deliveries SET locked_until = ${p(1)}, locked_by = ${p(2)}, attempts = attempts + 1
 WHERE seq IN (
   SELECT d.seq FROM deliveries d
   WHERE d.destination = ${p(3)} AND d.state = 'pending' AND d.next_at <= ${p(4)} AND d.locked_until <= ${p(4)}
-    AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.lead_id = d.lead_id AND e.destination = d.destination AND e.seq < d.seq AND e.state = 'pending')
+    AND d.seq = (SELECT MIN(e.seq) FROM deliveries e WHERE e.lead_id = d.lead_id AND e.destination = d.destination AND e.state = 'pending')
   ORDER BY d.next_at, d.seq
   LIMIT ${p(5)} ${lock}
 )
@@ -139,7 +143,7 @@ CREATE TABLE deliveries (
   last_error TEXT,
   done_at ${bigint}
 );
-CREATE INDEX deliveries_due ON deliveries (destination, state, next_at);
+CREATE INDEX deliveries_due ON deliveries (destination, state, next_at, seq);
 CREATE INDEX deliveries_lead ON deliveries (lead_id, destination, seq);
 CREATE INDEX deliveries_state ON deliveries (state, seq);
 `;

@@ -47,6 +47,22 @@ export function openPostgresStore(url: string, options: { max?: number } & Store
     }
   }
 
+  let finishes: { values: unknown[]; resolve: (kept: boolean) => void; reject: (error: unknown) => void }[] = [];
+  const flushFinishes = async (): Promise<void> => {
+    const batch = finishes;
+    finishes = [];
+    try {
+      const kept = await transaction(async (client) => {
+        const results: boolean[] = [];
+        for (const item of batch) results.push(((await client.query(FINISH_JOB($), item.values)).rowCount ?? 0) > 0);
+        return results;
+      });
+      batch.forEach((item, i) => item.resolve(kept[i]!));
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  };
+
   return {
     kind: 'postgres',
     async migrate(migrations = MIGRATIONS) {
@@ -154,9 +170,12 @@ export function openPostgresStore(url: string, options: { max?: number } & Store
       const events = new Map((await pool.query('SELECT id, body FROM events WHERE id = ANY($1)', [jobs.map((job) => job.eventId)])).rows.map((row) => [String(row.id), JSON.parse(row.body) as LeadEvent]));
       return jobs.map((job): ClaimedJob => ({ ...job, lead: leads.get(job.leadId) ?? null, event: job.change ? null : (events.get(job.eventId) ?? null) }));
     },
-    async finishJob(seq, owner, result) {
-      const { rowCount } = await pool.query(FINISH_JOB($), [result.state, result.nextAt ?? result.at, result.status ?? null, result.response ?? null, result.error ?? null, result.state === 'done' ? result.at : null, seq, owner]);
-      return (rowCount ?? 0) > 0;
+    finishJob(seq, owner, result) {
+      // Outcomes that arrive together are committed in one transaction (one WAL flush).
+      return new Promise<boolean>((resolve, reject) => {
+        finishes.push({ values: [result.state, result.nextAt ?? result.at, result.status ?? null, result.response ?? null, result.error ?? null, result.state === 'done' ? result.at : null, seq, owner], resolve, reject });
+        if (finishes.length === 1) setImmediate(() => void flushFinishes());
+      });
     },
     async requeueJob(seq, now) {
       const { rows } = await pool.query(REQUEUE_JOB($), [now, seq]);

@@ -89,6 +89,19 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
     });
   };
 
+  let finishes: { values: unknown[]; resolve: (kept: boolean) => void; reject: (error: unknown) => void }[] = [];
+  const flushFinishes = (): void => {
+    const batch = finishes;
+    finishes = [];
+    try {
+      const statement = db.prepare(FINISH_JOB(q));
+      const kept = db.transaction(() => batch.map((item) => statement.run(...item.values).changes > 0))();
+      batch.forEach((item, i) => item.resolve(kept[i]!));
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  };
+
   return {
     kind: 'sqlite',
     async migrate(migrations = MIGRATIONS) {
@@ -168,9 +181,12 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
         return { ...job, lead: lead ? (JSON.parse(lead.data) as Lead) : null, event: event ? (JSON.parse(event.body) as LeadEvent) : null };
       });
     },
-    async finishJob(seq, owner, result) {
-      const info = db.prepare(FINISH_JOB(q)).run(result.state, result.nextAt ?? result.at, result.status ?? null, result.response ?? null, result.error ?? null, result.state === 'done' ? result.at : null, seq, owner);
-      return info.changes > 0;
+    finishJob(seq, owner, result) {
+      // Outcomes that arrive together are committed together (one fsync), like inserts.
+      return new Promise<boolean>((resolve, reject) => {
+        finishes.push({ values: [result.state, result.nextAt ?? result.at, result.status ?? null, result.response ?? null, result.error ?? null, result.state === 'done' ? result.at : null, seq, owner], resolve, reject });
+        if (finishes.length === 1) setImmediate(flushFinishes);
+      });
     },
     async requeueJob(seq, now) {
       const row = db.prepare(REQUEUE_JOB(q)).get(now, now, seq) as Record<string, unknown> | undefined;
@@ -188,6 +204,7 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
     },
     async close() {
       if (queue.length) flush();
+      if (finishes.length) flushFinishes();
       db.close();
     },
   };
