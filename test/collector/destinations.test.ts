@@ -67,6 +67,49 @@ describe('destinations: every lead reaches the tools the team uses, exactly once
       expect(hook!.headers['webhook-id']).toBe(`${visitor}.mql.1`);
       expect(hook!.json).toMatchObject({ schema: 'leadscore.webhook.v1', id: `${visitor}.mql.1`, site: 'shop.example', visitor_id: visitor, stage: 'mql', score: 52.9, top_product: 'Blue mug', cart_value: 24, currency: 'EUR', source: 'direct', test: false });
       expect(hook!.json.lead_url).toMatch(/^https:\/\/leads\.example\.com\/dashboard#\/lead\//);
+      // The whole body, field by field (schema leadscore.webhook.v1).
+      const leadId = hook!.json.lead_id;
+      expect(hook!.json).toEqual({
+        schema: 'leadscore.webhook.v1',
+        type: 'lead.qualified',
+        id: `${visitor}.mql.1`,
+        timestamp: new Date(1767484800000).toISOString(),
+        test: false,
+        lead_id: leadId,
+        lead_url: `https://leads.example.com/dashboard#/lead/${leadId}`,
+        site: 'shop.example',
+        visitor_id: visitor,
+        email: null,
+        name: null,
+        stage: 'mql',
+        score: 52.9,
+        qualified_score: 52.86,
+        qualified_at: new Date(1767484800000).toISOString(),
+        status: 'new',
+        owner: null,
+        why: 'Came back once, viewed a product in Mugs and has €24.00 in the cart. Searched the store once. Came from a direct visit. Points halve every 14 days, so the score falls unless the visitor comes back.',
+        source: 'direct',
+        campaign: null,
+        source_detail: null,
+        landing_page: 'https://shop.example/',
+        referrer: null,
+        click_id: null,
+        top_product: 'Blue mug',
+        top_product_price: 24,
+        top_category: 'Mugs',
+        products: 'Blue mug',
+        cart_value: 24,
+        currency: 'EUR',
+        visits: 2,
+        first_seen: new Date(1767225600000).toISOString(),
+        last_seen: hook!.json.last_seen,
+        flagged: false,
+        order_id: null,
+        order_value: null,
+        status_from: null,
+        status_to: null,
+        changed_by: null,
+      });
       expect(slack.received[0]!.json.text).toMatch(new RegExp(`^New qualified lead: Anonymous visitor ${visitor.slice(0, 8)}, score 52\\.9 \\(mql\\)\\..*Wants: Blue mug, cart 24 EUR\\. Source: direct\\. https://leads\\.example\\.com/dashboard#/lead/`));
 
       expect((await post(running.url, makeEvent('identified', { visitor }))).status).toBe(204);
@@ -183,6 +226,23 @@ describe('destinations: every lead reaches the tools the team uses, exactly once
     });
   });
 
+  it('a wrong key is refused by the service (401) and shown as failed with its answer; nothing is retried', async () => {
+    const [hubspot, klaviyo] = await Promise.all([fake('hubspot'), fake('klaviyo')]);
+    const running = await collector(sqliteDatabase, [
+      { type: 'hubspot', token: 'env:WRONG_TOKEN', baseUrl: hubspot.url },
+      { type: 'klaviyo', apiKey: 'env:WRONG_KEY', baseUrl: klaviyo.url },
+    ], {}, { WRONG_TOKEN: 'pat-na1-revoked', WRONG_KEY: 'pk_revoked' });
+    await post(running.url, makeEvent('identified', { visitor: 'visitor-wrong-key' }));
+    await running.dispatcher.drain();
+    await running.dispatcher.drain();
+    expect(hubspot.received.map((r) => r.status)).toEqual([401]);
+    expect(klaviyo.received.map((r) => r.status)).toEqual([401]);
+    const headers = await signIn(running.url);
+    const dead = (await (await fetch(`${running.url}/api/deliveries?state=dead`, { headers })).json()).deliveries;
+    expect(dead.map((d: { destination: string; lastStatus: number }) => [d.destination, d.lastStatus]).sort()).toEqual([['hubspot', 401], ['klaviyo', 401]]);
+    expect(dead.find((d: { destination: string }) => d.destination === 'hubspot').lastResponse).toMatch(/INVALID_AUTHENTICATION/);
+  });
+
   it('never forwards a flagged lead by default; a status change from the dashboard is an event; spam stops the rest', async () => {
     const webhook = await fake('webhook');
     const open = await fake('webhook');
@@ -270,7 +330,10 @@ describe('destinations: every lead reaches the tools the team uses, exactly once
     while (delivered(webhook).length < 300 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(webhook.maxConcurrentPerKey).toBe(1);
     expect(webhook.received.map((r) => r.headers['webhook-id']).sort()).toEqual(ids.sort());
-    expect((await database.sql("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'done'"))[0]!.n).toBe('300');
+    // Outcomes are recorded just after the answer: wait for the last few.
+    const done = async () => Number((await database.sql("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'done'"))[0]!.n);
+    while ((await done()) < 300 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await done()).toBe(300);
     expect((await database.sql('SELECT COUNT(DISTINCT locked_by) AS n FROM deliveries'))[0]!.n).toBe('0');
   }, 60_000);
 });
