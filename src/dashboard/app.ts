@@ -5,6 +5,7 @@
  */
 import { explainLead, type Formatters } from '../collector/leads/explain';
 import type { Lead } from '../collector/leads/lead';
+import type { Job } from '../collector/destinations/plan';
 
 type Json = Record<string, unknown>;
 interface LeadPage {
@@ -19,20 +20,7 @@ interface Detail {
   notes: { at: number; by: string; change: string }[];
   deliveries: Delivery[];
 }
-interface Delivery {
-  seq: number;
-  destination: string;
-  leadId: string;
-  type: string;
-  state: 'held' | 'pending' | 'done' | 'dead' | 'skipped';
-  attempts: number;
-  createdAt: number;
-  nextAt: number;
-  lastStatus: number | null;
-  lastResponse: string | null;
-  lastError: string | null;
-  doneAt: number | null;
-}
+type Delivery = Job;
 interface DestinationInfo {
   name: string;
   type: string;

@@ -1,6 +1,6 @@
-import type { LeadEvent } from '../../receiver/parse';
+import { parseBeacon, type LeadEvent } from '../../receiver/parse';
 import { explainLead, type Formatters } from '../leads/explain';
-import type { Lead } from '../leads/lead';
+import { foldEvent, type Lead } from '../leads/lead';
 import type { EventType } from './config';
 import type { StatusChange } from './plan';
 
@@ -147,44 +147,33 @@ export function buildPayload(input: PayloadInput): LeadEventPayload {
   };
 }
 
-/** A believable lead for "send a test event": marked `test: true` everywhere it goes. */
+/** A believable lead for "send a test event", folded from a sample event like any other: marked `test: true` where it goes. */
 export function sampleLead(now: number): Lead {
-  return {
-    id: 'test-site.leadscore-test-visitor',
+  const visitor = 'leadscore-test-visitor';
+  const parsed = parseBeacon({
+    v: 2,
+    type: 'qualified',
+    id: `${visitor}.mql.1`,
     site: 'test-site',
-    visitor: 'leadscore-test-visitor',
-    email: 'leadscore-test@example.com',
-    traits: { email: 'leadscore-test@example.com', name: 'Test Lead' },
+    visitor,
     stage: 'mql',
-    stages: { mql: { at: now, threshold: 40, n: 1 } },
+    threshold: 40,
     score: 52,
-    scoreAt: now,
-    rules: { add_to_cart: { count: 1, points: 25 }, product_view: { count: 3, points: 15 }, return_visit: { count: 2, points: 12 } },
-    page: 'https://shop.example/cart',
-    signals: { add_to_cart: 1, product_view: 3, page_view: 6 },
+    n: 1,
+    rules: { add_to_cart: { count: 1, points: 25 }, view_item: { count: 3, points: 15 }, repeat_visit: { count: 2, points: 12 } },
+    signals: { add_to_cart: 1, view_item: 3, page_view: 6 },
     visits: 3,
-    qualifiedScore: 52,
-    qualifiedAt: now,
-    source: 'paid_search',
-    campaign: 'spring-sale',
-    via: 'google',
-    attribution: { gclid: 'TeSt-gclid', utm_source: 'google', utm_campaign: 'spring-sale' },
-    landing: 'https://shop.example/?gclid=TeSt-gclid',
-    interest: { items: [{ item_id: 'mug-blue', name: 'Blue stoneware mug', price: 24, currency: 'EUR', views: 3, adds: 1, in_cart: true }], categories: ['Mugs'], cart: { value: 48, currency: 'EUR' }, searches: 0 },
-    orders: 0,
-    revenue: 0,
-    currency: null,
     firstSeen: now - 3 * 86_400_000,
-    lastSeen: now,
-    bot: false,
-    suspicious: false,
-    flags: [],
-    status: 'new',
-    statusBy: null,
-    statusAt: null,
-    owner: null,
-    events: 1,
-    createdAt: now,
-    updatedAt: now,
-  } as Lead;
+    qualifiedAt: now,
+    at: now,
+    sentAt: now,
+    offset: 0,
+    page: 'https://shop.example/cart',
+    attribution: { landing: 'https://shop.example/?gclid=TeSt-gclid', gclid: 'TeSt-gclid', utm_source: 'google', utm_campaign: 'spring-sale' },
+    traits: { email: 'leadscore-test@example.com', name: 'Test Lead' },
+    interest: { items: [{ item_id: 'mug-blue', name: 'Blue stoneware mug', price: 24, currency: 'EUR', views: 3, adds: 1, in_cart: true }], categories: ['Mugs'], cart: { value: 48, currency: 'EUR' }, searches: 0 },
+    lib: 'leadscore-test',
+  });
+  if (!parsed.ok) throw new Error(`the sample event is invalid: ${parsed.errors.join('; ')}`);
+  return foldEvent(null, parsed.beacon, { receivedAt: now, bot: false, flags: [] });
 }
