@@ -112,6 +112,17 @@ function notice(text: string): void {
   element.hidden = !text;
 }
 
+/**
+ * Each navigation gets a number. A render shows its page only if no navigation happened while it
+ * waited for the API: a slow answer never replaces the page the user went to since.
+ */
+let navigation = 0;
+function show(token: number, ...nodes: (Node | string)[]): boolean {
+  if (token !== navigation) return false;
+  $('view').replaceChildren(...nodes);
+  return true;
+}
+
 // ---------- sign-in ----------
 
 function showLogin(): void {
@@ -196,6 +207,7 @@ function filtersForm(stats: Stats): HTMLElement {
 }
 
 async function renderLeads(): Promise<void> {
+  const token = navigation;
   const view = $('view');
   const q = state.query;
   // The date inputs show dates; the query holds epoch ms.
@@ -235,7 +247,8 @@ async function renderLeads(): Promise<void> {
   const csv = new URLSearchParams(q);
   const waiting = h('button', { type: 'button', class: 'secondary', id: 'new-leads', hidden: true }, '');
   waiting.addEventListener('click', () => void renderLeads());
-  view.replaceChildren(
+  const shownNow = show(
+    token,
     h('h1', {}, 'Leads'),
     session.sitesConfigured ? '' : h('p', { class: 'notice' }, 'No sites are configured: the collector accepts events from any origin. Add "sites" to leadscore.config.json to accept only your stores.'),
     filtersForm(stats),
@@ -244,7 +257,7 @@ async function renderLeads(): Promise<void> {
     more,
   );
   // Which query the list shows (tests and bookmarks read it).
-  view.dataset.query = q.toString();
+  if (shownNow) view.dataset.query = q.toString();
 }
 
 /** A live change: a lead already shown is updated in place; new ones wait behind a button, so no row moves under the pointer. */
@@ -304,6 +317,7 @@ function matchesFilters(lead: Lead): boolean {
 // ---------- one lead ----------
 
 async function renderLead(id: string): Promise<void> {
+  const token = navigation;
   delete $('view').dataset.query;
   const detail = await api<Detail>(`/api/leads/${encodeURIComponent(id)}`);
   const { lead } = detail;
@@ -331,7 +345,8 @@ async function renderLead(id: string): Promise<void> {
   });
   const dl = (entries: [string, Node | string][]) => h('dl', {}, ...entries.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
   const attribution = lead.attribution;
-  $('view').replaceChildren(
+  show(
+    token,
     h('p', {}, h('a', { href: '#/leads' }, '← All leads')),
     h('h1', {}, who),
     h('div', { class: 'stats' },
@@ -405,6 +420,7 @@ function deliveryTable(deliveries: Delivery[], withLead: boolean, refresh: () =>
 }
 
 async function renderDeliveries(): Promise<void> {
+  const token = navigation;
   delete $('view').dataset.query;
   const { destinations } = await api<{ destinations: DestinationInfo[] }>('/api/destinations');
   const { deliveries } = await api<{ deliveries: Delivery[] }>('/api/deliveries?state=dead&limit=200');
@@ -430,7 +446,8 @@ async function renderDeliveries(): Promise<void> {
       h('dl', { class: 'counts' }, h('dt', {}, 'Delivered'), h('dd', {}, count('done')), h('dt', {}, 'On its way'), h('dd', {}, count('pending')), h('dt', {}, 'Waiting for an email'), h('dd', {}, count('held')), h('dt', {}, 'Failed'), h('dd', {}, count('dead')), h('dt', {}, 'Not sent (flagged)'), h('dd', {}, count('skipped'))),
       h('p', {}, test), result);
   });
-  $('view').replaceChildren(
+  show(
+    token,
     h('h1', {}, 'Deliveries'),
     destinations.length ? h('div', { class: 'grid' }, ...cards) : h('p', { class: 'card' }, 'No destinations are configured. Add a webhook, Slack, HubSpot or Klaviyo under "destinations" in leadscore.config.json (see the README).'),
     h('h2', {}, 'Failed deliveries'),
@@ -478,6 +495,7 @@ function barChart(title: string, bars: { label: string; value: number }[], optio
 }
 
 async function renderOverview(): Promise<void> {
+  const token = navigation;
   delete $('view').dataset.query;
   const stats = await api<Stats>('/api/stats');
   const today = Math.floor(Date.now() / DAY_MS);
@@ -486,7 +504,8 @@ async function renderOverview(): Promise<void> {
   const sql = (stats.byStatus.sql ?? 0) + (stats.byStatus.customer ?? 0);
   const customers = stats.byStatus.customer ?? 0;
   const rate = (part: number, whole: number) => (whole ? `${format.number(Math.round((part / whole) * 1000) / 10)} %` : '–');
-  $('view').replaceChildren(
+  show(
+    token,
     h('h1', {}, 'Overview'),
     h('div', { class: 'stats' },
       h('div', { class: 'card' }, h('span', { class: 'muted' }, 'Leads (MQL)'), h('b', {}, format.number(stats.total))),
@@ -512,6 +531,7 @@ async function route(): Promise<void> {
     if (hash.startsWith(prefix) || (id === 'nav-leads' && (hash === '' || hash === '#/'))) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
+  navigation++;
   try {
     if (hash.startsWith('#/lead/')) await renderLead(decodeURIComponent(hash.slice(7)));
     else if (hash === '#/overview') await renderOverview();
