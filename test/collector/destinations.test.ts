@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uuidFrom } from '../../src/collector/destinations/senders';
+import { leadIdOf } from '../../src/collector/leads/lead';
 import { delivered, HUBSPOT_TOKEN, KLAVIYO_KEY, startFake, type Fake } from './fakes';
 import { KINDS, makeEvent, post, postgresDatabase, signIn, skipPostgres, sqliteDatabase, startCollector, type Running, type TestDatabase } from './helpers';
 
@@ -194,6 +195,33 @@ describe('destinations: every lead reaches the tools the team uses, exactly once
         ['klaviyo', { done: 2 }],
         ['slack', { done: 1 }],
       ]);
+    });
+
+    it('a damaged stored lead fails its jobs with the reason, is left out of lists, and is rebuilt by its next event', async () => {
+      const webhook = await fake('webhook');
+      const database = await open();
+      databases.push(database);
+      const running = await startCollector(database, { destinations: [{ type: 'webhook', url: webhook.url }] }, ENV, { deliver: false });
+      runnings.push(running);
+      await post(running.url, makeEvent('qualified', { visitor: `visitor-damaged-${_kind}` }));
+      await post(running.url, makeEvent('qualified', { visitor: `visitor-fine-${_kind}` }));
+      await post(running.url, makeEvent('qualified', { visitor: `visitor-odd-${_kind}` }));
+      await database.sql(`UPDATE leads SET data = 'not json' WHERE visitor = 'visitor-damaged-${_kind}'`);
+      await database.sql(`UPDATE leads SET data = '{"id":"x"}' WHERE visitor = 'visitor-odd-${_kind}'`);
+      await running.dispatcher.drain();
+      expect(delivered(webhook).map((r) => r.json.visitor_id)).toEqual([`visitor-fine-${_kind}`]);
+      const headers = await signIn(running.url);
+      const dead = (await (await fetch(`${running.url}/api/deliveries?state=dead`, { headers })).json()).deliveries;
+      expect(dead.map((d: { lastError: string }) => d.lastError)).toEqual(['the lead is missing or damaged in the database', 'the lead is missing or damaged in the database']);
+      // The list leaves damaged leads out; their page is 404; the next event rebuilds the lead.
+      const list = (await (await fetch(`${running.url}/api/leads`, { headers })).json()).leads;
+      expect(list.map((lead: { visitor: string }) => lead.visitor)).toEqual([`visitor-fine-${_kind}`]);
+      const damagedId = leadIdOf('shop.example', `visitor-damaged-${_kind}`);
+      expect(dead.map((d: { leadId: string }) => d.leadId)).toContain(damagedId);
+      expect((await fetch(`${running.url}/api/leads/${damagedId}`, { headers })).status).toBe(404);
+      expect((await fetch(`${running.url}/api/leads/${damagedId}`, { method: 'PATCH', headers: { ...headers, 'content-type': 'application/json' }, body: '{"status":"working"}' })).status).toBe(404);
+      expect((await post(running.url, makeEvent('score', { visitor: `visitor-damaged-${_kind}`, id: `visitor-damaged-${_kind}.score.5` }))).status).toBe(204);
+      expect((await fetch(`${running.url}/api/leads/${damagedId}`, { headers })).status).toBe(200);
     });
 
     it('a destination down for an hour (simulated) gets everything when it comes back, in order per lead, once', async () => {

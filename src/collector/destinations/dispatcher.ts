@@ -80,11 +80,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   function begin(lane: Lane, job: ClaimedJob): void {
     lane.active++;
-    const task = deliver(lane, job).finally(() => {
-      lane.active--;
-      inFlight.delete(task);
-      schedule(lane, 0);
-    });
+    const task = deliver(lane, job)
+      .catch((error: unknown) => log.error('delivery failed unexpectedly; it is attempted again when its lease ends', { job: job.id, error: String(error) }))
+      .finally(() => {
+        lane.active--;
+        inFlight.delete(task);
+        schedule(lane, 0);
+      });
     inFlight.add(task);
   }
 
@@ -118,12 +120,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const { destination } = lane;
     let result: JobResult;
     if (!job.lead) {
-      result = { state: 'dead', at: now(), error: 'the lead is missing from the database' };
+      result = { state: 'dead', at: now(), error: 'the lead is missing or damaged in the database' };
     } else if ((isFlagged(job.lead) && !destination.flagged) || (job.lead.status === 'spam' && job.type !== 'lead.status_changed')) {
       // Flagged (or marked spam) after the job was written: never forwarded unless configured.
       result = { state: 'skipped', at: now(), error: job.lead.status === 'spam' ? 'the lead is marked spam' : 'the lead is flagged (bot or suspicious)' };
     } else {
-      const outcome = await run(destination, job);
+      let outcome: AttemptOutcome;
+      try {
+        outcome = await run(destination, job);
+      } catch (error) {
+        // A stored row this code cannot turn into a request (it should not happen): failed, with why,
+        // rather than an exception that would leave the job leased for ever.
+        outcome = { ok: false, status: null, response: null, error: `cannot build the request: ${String((error as Error).message ?? error)}`.slice(0, MAX_RESPONSE), retryAfterMs: null, verdict: 'final' };
+      }
       const at = now();
       if (outcome.ok) result = { state: 'done', at, status: outcome.status, response: outcome.response };
       else {

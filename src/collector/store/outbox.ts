@@ -147,3 +147,14 @@ CREATE INDEX deliveries_due ON deliveries (destination, state, next_at, seq);
 CREATE INDEX deliveries_lead ON deliveries (lead_id, destination, seq);
 CREATE INDEX deliveries_state ON deliveries (state, seq);
 `;
+
+/** A stored JSON column as a value, or null when the row is damaged (the job then fails with why, never the claim). */
+export function parseStored<T>(text: unknown): T | null {
+  if (typeof text !== 'string') return null;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null ? (value as T) : null;
+  } catch {
+    return null;
+  }
+}

@@ -2,8 +2,8 @@ import pg from 'pg';
 import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
-import { applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
-import { CLAIM_JOBS, FINISH_JOB, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, statusEventId, toJob } from './outbox';
+import { parseLead, applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
+import { parseStored, CLAIM_JOBS, FINISH_JOB, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, statusEventId, toJob } from './outbox';
 import type { ClaimedJob, LeadChange, LeadPage, LeadQuery, LeadStore, StoreOptions } from './types';
 
 const $ = (i: number): string => `$${i}`;
@@ -105,7 +105,8 @@ export function openPostgresStore(url: string, options: { max?: number } & Store
         if (inserted.rowCount === 0) return { stored: false as const, duplicate: true as const };
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [leadId]);
         const row = (await client.query('SELECT data FROM leads WHERE id = $1', [leadId])).rows[0] as { data: string } | undefined;
-        const previous = row ? (JSON.parse(row.data) as Lead) : null;
+        // A damaged row is rebuilt from this event (the documented fallback), never a failing insert.
+        const previous = row ? parseLead(row.data) : null;
         const lead = foldEvent(previous, event, meta);
         await client.query(UPSERT, upsertValues(lead));
         // The outbox: this event's delivery jobs commit with it.
@@ -118,7 +119,7 @@ export function openPostgresStore(url: string, options: { max?: number } & Store
       const page = pageOptions(query);
       const where = whereOf(query, (i) => `$${i}`, page.cursor ? { column: page.column, order: page.order, at: page.cursor } : null);
       const { rows } = await pool.query(`SELECT data FROM leads ${where.sql} ORDER BY ${page.column} ${page.order}, id ${page.order} LIMIT ${page.limit + 1}`, where.values);
-      const leads = rows.slice(0, page.limit).map((row) => JSON.parse(row.data) as Lead);
+      const leads = rows.slice(0, page.limit).map((row) => parseLead(row.data)).filter((lead): lead is Lead => lead !== null);
       const last = leads.at(-1);
       return rows.length > page.limit && last ? { leads, next: encodeCursor({ value: sortValue(last, page.sort), id: last.id }) } : { leads };
     },
@@ -140,7 +141,8 @@ export function openPostgresStore(url: string, options: { max?: number } & Store
         const row = (await client.query('SELECT data FROM leads WHERE id = $1 FOR UPDATE', [id])).rows[0] as { data: string } | undefined;
         if (!row) return null;
         const records: [string, string][] = [];
-        const before = JSON.parse(row.data) as Lead;
+        const before = parseLead(row.data);
+        if (!before) return null;
         const lead = applyChange(before, change, by, at, (kind, value) => void records.push([kind, value]));
         for (const [kind, value] of records) await client.query('INSERT INTO lead_history (lead_id, at, by_user, kind, value) VALUES ($1, $2, $3, $4, $5)', [id, at, by, kind, value]);
         await client.query(UPSERT, upsertValues(lead));
@@ -166,8 +168,8 @@ export function openPostgresStore(url: string, options: { max?: number } & Store
       const { rows } = await pool.query(CLAIM_JOBS($, 'FOR UPDATE SKIP LOCKED'), [leaseUntil, owner, destination, now, limit]);
       const jobs = rows.map(toJob).sort((a, b) => a.seq - b.seq);
       if (!jobs.length) return [];
-      const leads = new Map((await pool.query('SELECT id, data FROM leads WHERE id = ANY($1)', [jobs.map((job) => job.leadId)])).rows.map((row) => [String(row.id), JSON.parse(row.data) as Lead]));
-      const events = new Map((await pool.query('SELECT id, body FROM events WHERE id = ANY($1)', [jobs.map((job) => job.eventId)])).rows.map((row) => [String(row.id), JSON.parse(row.body) as LeadEvent]));
+      const leads = new Map((await pool.query('SELECT id, data FROM leads WHERE id = ANY($1)', [jobs.map((job) => job.leadId)])).rows.map((row) => [String(row.id), parseLead(row.data)]));
+      const events = new Map((await pool.query('SELECT id, body FROM events WHERE id = ANY($1)', [jobs.map((job) => job.eventId)])).rows.map((row) => [String(row.id), parseStored<LeadEvent>(row.body)]));
       return jobs.map((job): ClaimedJob => ({ ...job, lead: leads.get(job.leadId) ?? null, event: job.change ? null : (events.get(job.eventId) ?? null) }));
     },
     finishJob(seq, owner, result) {

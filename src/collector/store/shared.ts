@@ -1,5 +1,6 @@
 import type { LeadEvent } from '../../receiver/parse';
 import type { Lead } from '../leads/lead';
+import { parseStored } from './outbox';
 import { SORT_FIELDS, type LeadChange, type LeadFilter, type LeadQuery, type LeadStats, type SortField, type StoredEvent } from './types';
 
 /**
@@ -131,9 +132,13 @@ export function toEvent(row: Record<string, unknown>): StoredEvent {
     type: String(row.type),
     at: Number(row.at),
     receivedAt: Number(row.received_at),
-    body: (typeof row.body === 'string' ? JSON.parse(row.body) : row.body) as LeadEvent,
+    // A damaged row shows as an empty body and a flag, never a failing page.
+    body: (typeof row.body === 'string' ? (parseStored<LeadEvent>(row.body) ?? {}) : (row.body ?? {})) as LeadEvent,
     bot: Number(row.bot) === 1,
-    flags: JSON.parse(String(row.flags)) as string[],
+    flags: (() => {
+      const flags = parseStored<unknown[]>(row.flags);
+      return Array.isArray(flags) ? flags.map(String) : ['damaged row'];
+    })(),
   };
 }
 
@@ -155,12 +160,24 @@ export function applyChange(lead: Lead, change: LeadChange, by: string, at: numb
 }
 
 
-/** A lead's detail from its rows: the lead, its events, and its history split into changes and notes. */
+/**
+ * A stored lead, or null when its row is damaged (not JSON, or not a lead's shape). Documented
+ * fallback: lists leave it out, its page answers 404, and the next event of that visitor rebuilds it.
+ */
+export function parseLead(data: unknown): Lead | null {
+  const lead = parseStored<Lead>(data);
+  const isObject = (value: unknown) => typeof value === 'object' && value !== null;
+  return lead && typeof lead.id === 'string' && typeof lead.site === 'string' && typeof lead.visitor === 'string' && isObject(lead.interest) && Array.isArray(lead.interest.items) && Array.isArray(lead.interest.categories) && isObject(lead.rules) && isObject(lead.signals) && isObject(lead.attribution) ? lead : null;
+}
+
+/** A lead's detail from its rows (null when the lead's row is damaged): the lead, its events, and its history split into changes and notes. */
 export function toDetail(data: string, events: StoredEvent[], history: Record<string, unknown>[]) {
+  const lead = parseLead(data);
+  if (!lead) return null;
   const entries = history.map((row) => ({ at: Number(row.at), by: String(row.by_user), kind: String(row.kind), change: String(row.value) }));
   const without = ({ kind: _kind, ...entry }: (typeof entries)[number]) => entry;
   return {
-    lead: JSON.parse(data) as Lead,
+    lead,
     events,
     history: entries.filter((entry) => entry.kind !== 'note').map(without),
     notes: entries.filter((entry) => entry.kind === 'note').map(without),

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
-import { applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
-import { CLAIM_JOBS, FINISH_JOB, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, statusEventId, toJob } from './outbox';
+import { parseLead, applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
+import { parseStored, CLAIM_JOBS, FINISH_JOB, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, statusEventId, toJob } from './outbox';
 import type { ClaimedJob, InsertOutcome, LeadChange, LeadPage, LeadQuery, LeadStore, StoreOptions } from './types';
 
 interface Pending {
@@ -50,7 +50,8 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
     const result = sql().insertEvent.run(event.id, leadId, event.type, event.at, meta.receivedAt, meta.bot ? 1 : 0, JSON.stringify(meta.flags), JSON.stringify(event));
     if (result.changes === 0) return { stored: false, duplicate: true };
     const row = sql().readLead.get(leadId) as { data: string } | undefined;
-    const previous = row ? (JSON.parse(row.data) as Lead) : null;
+    // A damaged row is rebuilt from this event (the documented fallback), never a failing insert.
+    const previous = row ? parseLead(row.data) : null;
     const lead = foldEvent(previous, event, meta);
     sql().upsertLead.run(toRow(lead));
     // The outbox: this event's delivery jobs commit with it.
@@ -132,7 +133,7 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
       const rows = db
         .prepare(`SELECT data FROM leads ${where.sql} ORDER BY ${page.column} ${page.order}, id ${page.order} LIMIT ${page.limit + 1}`)
         .all(...where.values) as { data: string }[];
-      const leads = rows.slice(0, page.limit).map((row) => JSON.parse(row.data) as Lead);
+      const leads = rows.slice(0, page.limit).map((row) => parseLead(row.data)).filter((lead): lead is Lead => lead !== null);
       const last = leads.at(-1);
       return rows.length > page.limit && last ? { leads, next: encodeCursor({ value: sortValue(last, page.sort), id: last.id }) } : { leads };
     },
@@ -152,7 +153,8 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
       return db.transaction((): Lead | null => {
         const row = sql().readLead.get(id) as { data: string } | undefined;
         if (!row) return null;
-        const before = JSON.parse(row.data) as Lead;
+        const before = parseLead(row.data);
+        if (!before) return null;
         const lead = applyChange(before, change, by, at, (kind, value) => sql().history.run(id, at, by, kind, value));
         sql().upsertLead.run(toRow(lead));
         if (lead.status !== before.status) {
@@ -178,7 +180,7 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
       return jobs.map((job): ClaimedJob => {
         const lead = sql().readLead.get(job.leadId) as { data: string } | undefined;
         const event = job.change ? undefined : (db.prepare('SELECT body FROM events WHERE id = ?').get(job.eventId) as { body: string } | undefined);
-        return { ...job, lead: lead ? (JSON.parse(lead.data) as Lead) : null, event: event ? (JSON.parse(event.body) as LeadEvent) : null };
+        return { ...job, lead: parseLead(lead?.data), event: parseStored<LeadEvent>(event?.body) };
       });
     },
     finishJob(seq, owner, result) {
