@@ -1,6 +1,7 @@
 import { parseConfig } from '../config';
 import type { ScoringModel } from '../types';
 import { parseDestinations, type Destination } from './destinations/config';
+import { isObject } from './values';
 
 /**
  * The collector's settings: `leadscore.config.json` (or `--config FILE`), then environment
@@ -46,8 +47,6 @@ export interface CollectorInput {
   env: Record<string, string | undefined>;
   flags: Record<string, string | undefined>;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function toPort(value: string | number | undefined, fallback: number, problems: string[]): number {
   if (value === undefined || value === '') return fallback;

@@ -1,3 +1,5 @@
+import { isObject } from '../values';
+
 /**
  * Destinations: where lead events go (a webhook, Slack, HubSpot, Klaviyo). Parsed from the
  * collector's config file; secrets are written `env:NAME` and read from the environment only.
@@ -83,8 +85,6 @@ const DEFAULTS: Record<DestinationType, { events: readonly EventType[]; anonymou
   // Klaviyo's events endpoint: 350/s burst, 3 500/min steady.
   klaviyo: { events: EVENT_TYPES, anonymous: false, concurrency: 4, ratePerSecond: 50 },
 };
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `env:NAME` reads the environment; anything else is taken as written (allowed for URLs, refused for keys). */
 function secret(value: unknown, env: Record<string, string | undefined>, where: string, problems: string[], { literalOk = false } = {}): string | null {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Route } from '../destinations/config';
 import { eventTypeOf, jobIdOf, planJobs, type Job, type JobState, type StatusChange } from '../destinations/plan';
 import type { Lead } from '../leads/lead';
+import { parseStored } from '../values';
 
 /**
  * The transactional outbox, shared by both dialects: the rows a lead event's delivery jobs are
@@ -94,13 +95,8 @@ export const JOB_COUNTS = 'SELECT destination, state, COUNT(*) AS count FROM del
 
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 const parseChange = (text: unknown): StatusChange | null => {
-  if (typeof text !== 'string') return null;
-  try {
-    const value = JSON.parse(text) as StatusChange;
-    return value && typeof value.to === 'string' ? value : null;
-  } catch {
-    return null;
-  }
+  const value = parseStored<StatusChange>(text);
+  return value && typeof value.to === 'string' ? value : null;
 };
 
 export function toJob(row: Record<string, unknown>): Job {
@@ -148,13 +144,3 @@ CREATE INDEX deliveries_lead ON deliveries (lead_id, destination, seq);
 CREATE INDEX deliveries_state ON deliveries (state, seq);
 `;
 
-/** A stored JSON column as a value, or null when the row is damaged (the job then fails with why, never the claim). */
-export function parseStored<T>(text: unknown): T | null {
-  if (typeof text !== 'string') return null;
-  try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null ? (value as T) : null;
-  } catch {
-    return null;
-  }
-}

@@ -3,7 +3,8 @@ import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
 import { parseLead, applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
-import { parseStored, CLAIM_JOBS, FINISH_JOB, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, statusEventId, toJob } from './outbox';
+import { CLAIM_JOBS, FINISH_JOB, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, statusEventId, toJob } from './outbox';
+import { parseStored } from '../values';
 import type { ClaimedJob, LeadChange, LeadPage, LeadQuery, LeadStore, StoreOptions } from './types';
 
 const $ = (i: number): string => `$${i}`;

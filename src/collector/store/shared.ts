@@ -1,6 +1,6 @@
 import type { LeadEvent } from '../../receiver/parse';
 import type { Lead } from '../leads/lead';
-import { parseStored } from './outbox';
+import { isObject, parseStored } from '../values';
 import { SORT_FIELDS, type LeadChange, type LeadFilter, type LeadQuery, type LeadStats, type SortField, type StoredEvent } from './types';
 
 /**
@@ -166,7 +166,6 @@ export function applyChange(lead: Lead, change: LeadChange, by: string, at: numb
  */
 export function parseLead(data: unknown): Lead | null {
   const lead = parseStored<Lead>(data);
-  const isObject = (value: unknown) => typeof value === 'object' && value !== null;
   return lead && typeof lead.id === 'string' && typeof lead.site === 'string' && typeof lead.visitor === 'string' && isObject(lead.interest) && Array.isArray(lead.interest.items) && Array.isArray(lead.interest.categories) && isObject(lead.rules) && isObject(lead.signals) && isObject(lead.attribution) ? lead : null;
 }
 
