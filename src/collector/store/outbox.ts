@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Route } from '../destinations/config';
-import { eventTypeOf, jobIdOf, planJobs, type Job, type JobState, type StatusChange } from '../destinations/plan';
+import { eventTypeOf, jobIdOf, planJobs, type Job, type JobResult, type JobState, type StatusChange } from '../destinations/plan';
 import type { Lead } from '../leads/lead';
 import { parseStored } from '../values';
 
@@ -42,7 +42,12 @@ export function jobRows(routes: readonly Route[], lead: Lead, beaconType: string
 }
 
 /** A status change has no beacon: its event id is made here, unique and stable for its jobs. */
-export const statusEventId = (leadId: string, at: number): string => `${leadId}.status.${at}.${randomBytes(4).toString('hex')}`;
+const statusEventId = (leadId: string, at: number): string => `${leadId}.status.${at}.${randomBytes(4).toString('hex')}`;
+
+/** The job rows for a change made in the dashboard: `lead.status_changed` when the status changed, else none. */
+export function changeJobRows(routes: readonly Route[], before: Lead, after: Lead, by: string, at: number): JobRow[] {
+  return after.status === before.status ? [] : jobRows(routes, after, null, statusEventId(after.id, at), at, { from: before.status, to: after.status, by, at });
+}
 
 export const INSERT_JOB = (p: (i: number) => string) =>
   `INSERT INTO deliveries (id, destination, lead_id, event_id, type, extra, state, attempts, created_at, next_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, 0, ${p(8)}, ${p(9)}) ON CONFLICT (id) DO NOTHING`;
@@ -75,6 +80,35 @@ RETURNING ${JOB_COLUMNS}`;
 export const FINISH_JOB = (p: (i: number) => string) =>
   `UPDATE deliveries SET state = ${p(1)}, next_at = ${p(2)}, locked_until = 0, locked_by = NULL, last_status = ${p(3)}, last_response = ${p(4)}, last_error = ${p(5)}, done_at = ${p(6)}
    WHERE seq = ${p(7)} AND locked_by = ${p(8)}`;
+
+export const finishValues = (seq: number, owner: string, result: JobResult): unknown[] => [result.state, result.nextAt ?? result.at, result.status ?? null, result.response ?? null, result.error ?? null, result.state === 'done' ? result.at : null, seq, owner];
+
+/**
+ * Calls that arrive in one turn of the event loop run as one batch (one transaction: one fsync or
+ * WAL flush for all), each caller getting its own result; `flush()` runs a waiting batch now.
+ */
+export function grouped<T, R>(run: (items: T[]) => R[] | Promise<R[]>): { add(item: T): Promise<R>; flush(): Promise<void> } {
+  let waiting: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
+  const flush = async (): Promise<void> => {
+    const batch = waiting;
+    waiting = [];
+    if (!batch.length) return;
+    try {
+      const results = await run(batch.map((entry) => entry.item));
+      batch.forEach((entry, i) => entry.resolve(results[i]!));
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+    }
+  };
+  return {
+    add: (item) =>
+      new Promise<R>((resolve, reject) => {
+        waiting.push({ item, resolve, reject });
+        if (waiting.length === 1) setImmediate(() => void flush());
+      }),
+    flush,
+  };
+}
 
 /** "Send again": a dead (or skipped) job goes back in line with fresh attempts and a fresh time window. */
 export const REQUEUE_JOB = (p: (i: number) => string) =>

@@ -3,7 +3,7 @@ import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
 import { parseLead, applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
-import { CLAIM_JOBS, FINISH_JOB, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, statusEventId, toJob } from './outbox';
+import { changeJobRows, CLAIM_JOBS, FINISH_JOB, finishValues, grouped, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, toJob } from './outbox';
 import { parseStored } from '../values';
 import type { ClaimedJob, LeadChange, LeadPage, LeadQuery, LeadStore, StoreOptions } from './types';
 
@@ -48,21 +48,14 @@ export function openPostgresStore(url: string, options: { max?: number } & Store
     }
   }
 
-  let finishes: { values: unknown[]; resolve: (kept: boolean) => void; reject: (error: unknown) => void }[] = [];
-  const flushFinishes = async (): Promise<void> => {
-    const batch = finishes;
-    finishes = [];
-    try {
-      const kept = await transaction(async (client) => {
-        const results: boolean[] = [];
-        for (const item of batch) results.push(((await client.query(FINISH_JOB($), item.values)).rowCount ?? 0) > 0);
-        return results;
-      });
-      batch.forEach((item, i) => item.resolve(kept[i]!));
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-    }
-  };
+  // Outcomes that arrive together are committed in one transaction (one WAL flush).
+  const finishes = grouped((batch: unknown[][]) =>
+    transaction(async (client) => {
+      const kept: boolean[] = [];
+      for (const values of batch) kept.push(((await client.query(FINISH_JOB($), values)).rowCount ?? 0) > 0);
+      return kept;
+    }),
+  );
 
   return {
     kind: 'postgres',
@@ -147,9 +140,7 @@ export function openPostgresStore(url: string, options: { max?: number } & Store
         const lead = applyChange(before, change, by, at, (kind, value) => void records.push([kind, value]));
         for (const [kind, value] of records) await client.query('INSERT INTO lead_history (lead_id, at, by_user, kind, value) VALUES ($1, $2, $3, $4, $5)', [id, at, by, kind, value]);
         await client.query(UPSERT, upsertValues(lead));
-        if (lead.status !== before.status) {
-          for (const job of jobRows(routes, lead, null, statusEventId(id, at), at, { from: before.status, to: lead.status, by, at })) await client.query(INSERT_JOB($), jobValues(job));
-        }
+        for (const job of changeJobRows(routes, before, lead, by, at)) await client.query(INSERT_JOB($), jobValues(job));
         return lead;
       });
     },
@@ -174,11 +165,7 @@ export function openPostgresStore(url: string, options: { max?: number } & Store
       return jobs.map((job): ClaimedJob => ({ ...job, lead: leads.get(job.leadId) ?? null, event: job.change ? null : (events.get(job.eventId) ?? null) }));
     },
     finishJob(seq, owner, result) {
-      // Outcomes that arrive together are committed in one transaction (one WAL flush).
-      return new Promise<boolean>((resolve, reject) => {
-        finishes.push({ values: [result.state, result.nextAt ?? result.at, result.status ?? null, result.response ?? null, result.error ?? null, result.state === 'done' ? result.at : null, seq, owner], resolve, reject });
-        if (finishes.length === 1) setImmediate(() => void flushFinishes());
-      });
+      return finishes.add(finishValues(seq, owner, result));
     },
     async requeueJob(seq, now) {
       const { rows } = await pool.query(REQUEUE_JOB($), [now, seq]);
@@ -195,6 +182,7 @@ export function openPostgresStore(url: string, options: { max?: number } & Store
       await pool.query('SELECT 1');
     },
     async close() {
+      await finishes.flush();
       await pool.end();
     },
   };

@@ -5,7 +5,7 @@ import type { LeadEvent } from '../../receiver/parse';
 import { foldEvent, leadIdOf, type EventMeta, type Lead } from '../leads/lead';
 import { MIGRATIONS } from './migrations';
 import { parseLead, applyChange, encodeCursor, statsQueries, toDetail, toStats, pageOptions, ROW_COLUMNS, sortValue, toEvent, toRow, whereOf } from './shared';
-import { CLAIM_JOBS, FINISH_JOB, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, statusEventId, toJob } from './outbox';
+import { changeJobRows, CLAIM_JOBS, FINISH_JOB, finishValues, grouped, INSERT_JOB, JOB_COUNTS, jobRows, jobValues, listJobsQuery, RELEASE_HELD, REQUEUE_JOB, toJob } from './outbox';
 import { parseStored } from '../values';
 import type { ClaimedJob, InsertOutcome, LeadChange, LeadPage, LeadQuery, LeadStore, StoreOptions } from './types';
 
@@ -42,6 +42,9 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
     history: db.prepare('INSERT INTO lead_history (lead_id, at, by_user, kind, value) VALUES (?, ?, ?, ?, ?)'),
     insertJob: db.prepare(INSERT_JOB(() => '?')),
     releaseHeld: db.prepare(RELEASE_HELD(() => '?')),
+    claimJobs: db.prepare(CLAIM_JOBS(() => '?', '')),
+    finishJob: db.prepare(FINISH_JOB(() => '?')),
+    readEventBody: db.prepare('SELECT body FROM events WHERE id = ?'),
   });
   const q = () => '?';
   const sql = () => (statements ??= prepare());
@@ -91,18 +94,8 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
     });
   };
 
-  let finishes: { values: unknown[]; resolve: (kept: boolean) => void; reject: (error: unknown) => void }[] = [];
-  const flushFinishes = (): void => {
-    const batch = finishes;
-    finishes = [];
-    try {
-      const statement = db.prepare(FINISH_JOB(q));
-      const kept = db.transaction(() => batch.map((item) => statement.run(...item.values).changes > 0))();
-      batch.forEach((item, i) => item.resolve(kept[i]!));
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-    }
-  };
+  // Outcomes that arrive together are committed together (one fsync), like inserts.
+  const finishes = grouped((batch: unknown[][]) => db.transaction(() => batch.map((values) => sql().finishJob.run(...values).changes > 0))());
 
   return {
     kind: 'sqlite',
@@ -158,9 +151,7 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
         if (!before) return null;
         const lead = applyChange(before, change, by, at, (kind, value) => sql().history.run(id, at, by, kind, value));
         sql().upsertLead.run(toRow(lead));
-        if (lead.status !== before.status) {
-          for (const job of jobRows(routes, lead, null, statusEventId(id, at), at, { from: before.status, to: lead.status, by, at })) sql().insertJob.run(...jobValues(job));
-        }
+        for (const job of changeJobRows(routes, before, lead, by, at)) sql().insertJob.run(...jobValues(job));
         return lead;
       }).immediate();
     },
@@ -176,20 +167,16 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
       db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
     },
     async claimJobs(destination, now, limit, leaseUntil, owner) {
-      const rows = db.transaction(() => db.prepare(CLAIM_JOBS(q, '')).all(leaseUntil, owner, destination, now, now, limit) as Record<string, unknown>[]).immediate();
+      const rows = db.transaction(() => sql().claimJobs.all(leaseUntil, owner, destination, now, now, limit) as Record<string, unknown>[]).immediate();
       const jobs = rows.map(toJob).sort((a, b) => a.seq - b.seq);
       return jobs.map((job): ClaimedJob => {
         const lead = sql().readLead.get(job.leadId) as { data: string } | undefined;
-        const event = job.change ? undefined : (db.prepare('SELECT body FROM events WHERE id = ?').get(job.eventId) as { body: string } | undefined);
+        const event = job.change ? undefined : (sql().readEventBody.get(job.eventId) as { body: string } | undefined);
         return { ...job, lead: parseLead(lead?.data), event: parseStored<LeadEvent>(event?.body) };
       });
     },
     finishJob(seq, owner, result) {
-      // Outcomes that arrive together are committed together (one fsync), like inserts.
-      return new Promise<boolean>((resolve, reject) => {
-        finishes.push({ values: [result.state, result.nextAt ?? result.at, result.status ?? null, result.response ?? null, result.error ?? null, result.state === 'done' ? result.at : null, seq, owner], resolve, reject });
-        if (finishes.length === 1) setImmediate(flushFinishes);
-      });
+      return finishes.add(finishValues(seq, owner, result));
     },
     async requeueJob(seq, now) {
       const row = db.prepare(REQUEUE_JOB(q)).get(now, now, seq) as Record<string, unknown> | undefined;
@@ -207,7 +194,7 @@ export function openSqliteStore(folder: string, options: StoreOptions = {}): Lea
     },
     async close() {
       if (queue.length) flush();
-      if (finishes.length) flushFinishes();
+      await finishes.flush();
       db.close();
     },
   };
