@@ -4,7 +4,7 @@
  * textContent and attributes, never as HTML, and a URL becomes a link only when it is http(s).
  */
 import { explainLead, type Formatters } from '../collector/leads/explain';
-import type { Lead } from '../collector/leads/lead';
+import { isFlagged, searchText, type Lead } from '../collector/leads/lead';
 import type { Job } from '../collector/destinations/plan';
 
 type Json = Record<string, unknown>;
@@ -157,7 +157,7 @@ $('sign-out').addEventListener('click', async () => {
 const state = { query: new URLSearchParams('sort=lastSeen&order=desc'), next: undefined as string | undefined, rows: new Map<string, HTMLElement>(), waiting: 0 };
 
 function leadRow(lead: Lead, fresh = false): HTMLElement {
-  const flagged = lead.bot || lead.suspicious;
+  const flagged = isFlagged(lead);
   const who = lead.email ?? `Anonymous visitor ${lead.visitor.slice(0, 8)}`;
   const top = lead.interest.items[0];
   const wants = [top?.name ?? top?.item_id, lead.interest.categories[0], lead.interest.cart ? format.money(lead.interest.cart.value, lead.interest.cart.currency) + ' in cart' : undefined].filter(Boolean).join(' · ');
@@ -300,7 +300,6 @@ async function onLive(id: string): Promise<void> {
 function matchesFilters(lead: Lead): boolean {
   const q = state.query;
   const text = q.get('q')?.toLowerCase();
-  const haystack = [lead.email ?? '', lead.visitor, ...lead.interest.items.flatMap((item) => [item.item_id, item.name ?? ''])].join('\n').toLowerCase();
   return (
     (!q.get('site') || lead.site === q.get('site')) &&
     (!q.get('stage') || lead.stage === q.get('stage')) &&
@@ -309,8 +308,8 @@ function matchesFilters(lead: Lead): boolean {
     (!q.get('from') || lead.lastSeen >= Number(q.get('from'))) &&
     (!q.get('to') || lead.lastSeen <= Number(q.get('to'))) &&
     (q.get('identified') !== 'true' || !!lead.email) &&
-    (q.get('hideFlagged') !== 'true' || !(lead.bot || lead.suspicious)) &&
-    (!text || haystack.includes(text))
+    (q.get('hideFlagged') !== 'true' || !isFlagged(lead)) &&
+    (!text || searchText(lead).includes(text))
   );
 }
 

@@ -3,7 +3,8 @@ import type { Logger } from '../log';
 import type { ClaimedJob, LeadStore } from '../store/types';
 import type { Destination } from './config';
 import { buildPayload, sampleLead } from './payload';
-import { isFlagged, type JobResult } from './plan';
+import { isFlagged } from '../leads/lead';
+import type { JobResult } from './plan';
 import { judge, nextAttempt, refill, untilToken, type Bucket } from './retry';
 import { requestsFor, type HttpRequest } from './senders';
 

@@ -1,6 +1,6 @@
 import { parseBeacon, type LeadEvent } from '../../receiver/parse';
 import { explainLead, type Formatters } from '../leads/explain';
-import { foldEvent, type Lead } from '../leads/lead';
+import { foldEvent, isFlagged, type Lead } from '../leads/lead';
 import type { EventType } from './config';
 import type { StatusChange } from './plan';
 
@@ -138,7 +138,7 @@ export function buildPayload(input: PayloadInput): LeadEventPayload {
     visits: lead.visits,
     first_seen: iso(lead.firstSeen),
     last_seen: iso(lead.lastSeen),
-    flagged: lead.bot || lead.suspicious,
+    flagged: isFlagged(lead),
     order_id: order?.id ?? null,
     order_value: typeof order?.value === 'number' ? order.value : null,
     status_from: change?.from ?? null,

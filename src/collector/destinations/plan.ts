@@ -1,4 +1,4 @@
-import type { Lead } from '../leads/lead';
+import { isFlagged, type Lead } from '../leads/lead';
 import type { EventType, Route } from './config';
 
 /**
@@ -13,8 +13,6 @@ export interface PlannedJob {
 
 /** The beacon's type (`qualified`, ...) as a destination event type (`lead.qualified`). */
 export const eventTypeOf = (beaconType: string): EventType => `lead.${beaconType}` as EventType;
-
-export const isFlagged = (lead: Pick<Lead, 'bot' | 'suspicious'>): boolean => lead.bot || lead.suspicious;
 
 export function planJobs(routes: readonly Route[], lead: Lead, type: EventType): PlannedJob[] {
   return routes

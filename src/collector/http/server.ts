@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isLikelyBot } from '../../receiver/handler';
 import { parseBeacon, type LeadEvent } from '../../receiver/parse';
 import type { CollectorConfig, SiteConfig } from '../config';
-import { LEAD_STATUSES, type Lead, type LeadStatus } from '../leads/lead';
+import { isFlagged, LEAD_STATUSES, type Lead, type LeadStatus } from '../leads/lead';
 import { checkPlausibility } from '../leads/plausibility';
 import { SOURCES, type Source } from '../leads/source';
 import type { Logger } from '../log';
@@ -347,7 +347,7 @@ const safeJson = (text: string): unknown => {
 
 /** What a dashboard needs to update its row, never the whole event. */
 function summarize(lead: Lead, event: LeadEvent | null) {
-  return { id: lead.id, site: lead.site, email: lead.email, stage: lead.stage, score: lead.score, status: lead.status, source: lead.source, lastSeen: lead.lastSeen, flagged: lead.bot || lead.suspicious, event: event ? { id: event.id, type: event.type } : null };
+  return { id: lead.id, site: lead.site, email: lead.email, stage: lead.stage, score: lead.score, status: lead.status, source: lead.source, lastSeen: lead.lastSeen, flagged: isFlagged(lead), event: event ? { id: event.id, type: event.type } : null };
 }
 
 /** API query parameters -> a validated query (unknown values are errors, not silently ignored). */
@@ -422,7 +422,7 @@ const CSV_COLUMNS: [string, (lead: Lead) => unknown][] = [
   ['campaign', (lead) => lead.campaign ?? ''],
   ['top_product', (lead) => lead.interest.items[0]?.name ?? lead.interest.items[0]?.item_id ?? ''],
   ['cart_value', (lead) => lead.interest.cart?.value ?? ''],
-  ['flagged', (lead) => (lead.bot || lead.suspicious ? 'yes' : '')],
+  ['flagged', (lead) => (isFlagged(lead) ? 'yes' : '')],
   ['first_seen', (lead) => new Date(lead.firstSeen).toISOString()],
   ['qualified_at', (lead) => new Date(lead.qualifiedAt).toISOString()],
   ['last_seen', (lead) => new Date(lead.lastSeen).toISOString()],

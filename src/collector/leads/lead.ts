@@ -68,6 +68,15 @@ export interface EventMeta {
   flags: string[];
 }
 
+/** Flagged: a likely bot or an event that did not add up. Kept and shown apart, never forwarded by default. */
+export const isFlagged = (lead: Pick<Lead, 'bot' | 'suspicious'>): boolean => lead.bot || lead.suspicious;
+
+/** The lowercase text `q` searches: email, visitor id, product names and ids (the database's search column, and the dashboard's live filter). */
+export function searchText(lead: Pick<Lead, 'email' | 'visitor' | 'interest'>): string {
+  const parts = [lead.email ?? '', lead.visitor, ...lead.interest.items.flatMap((item) => [item.item_id, item.name ?? ''])];
+  return parts.join('\n').toLowerCase().slice(0, 2000);
+}
+
 /** A lead's id: stable for (site, visitor), safe in URLs. */
 export const leadIdOf = (site: string, visitor: string): string => Buffer.from(`${site}\n${visitor}`).toString('base64url');
 

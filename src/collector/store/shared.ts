@@ -1,5 +1,5 @@
 import type { LeadEvent } from '../../receiver/parse';
-import type { Lead } from '../leads/lead';
+import { isFlagged, searchText, type Lead } from '../leads/lead';
 import { isObject, parseStored } from '../values';
 import { SORT_FIELDS, type LeadChange, type LeadFilter, type LeadQuery, type LeadStats, type SortField, type StoredEvent } from './types';
 
@@ -24,12 +24,6 @@ export const SORT_COLUMNS: Record<SortField, string> = {
 export const MAX_PAGE = 500;
 export const DEFAULT_PAGE = 50;
 
-/** Lowercase text `q` searches: email, visitor id, product names and ids. */
-export function searchText(lead: Lead): string {
-  const parts = [lead.email ?? '', lead.visitor, ...lead.interest.items.flatMap((item) => [item.item_id, item.name ?? ''])];
-  return parts.join('\n').toLowerCase().slice(0, 2000);
-}
-
 /** The row a lead is stored as (the same columns in both dialects). */
 export function toRow(lead: Lead) {
   return {
@@ -46,7 +40,7 @@ export function toRow(lead: Lead) {
     owner: lead.owner,
     first_seen: lead.firstSeen,
     last_seen: lead.lastSeen,
-    flagged: lead.bot || lead.suspicious ? 1 : 0,
+    flagged: isFlagged(lead) ? 1 : 0,
     cart_value: lead.interest.cart?.value ?? 0,
     search: searchText(lead),
     data: JSON.stringify(lead),
