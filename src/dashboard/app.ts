@@ -264,7 +264,10 @@ async function renderLeads(): Promise<void> {
 async function onLive(id: string): Promise<void> {
   const route = location.hash;
   if (route.startsWith('#/lead/')) {
-    if (decodeURIComponent(route.slice(7)) === id) void renderLead(id);
+    if (decodeURIComponent(route.slice(7)) !== id) return;
+    // Never throw away what the marketer is typing: the page shows the update after saving.
+    if (document.querySelector('section.actions form[data-dirty]')) $('saved').textContent = 'This lead changed meanwhile: save (or reload) to see the update.';
+    else void renderLead(id);
     return;
   }
   if (!route.startsWith('#/leads') && route !== '' && route !== '#/') return;
@@ -327,6 +330,8 @@ async function renderLead(id: string): Promise<void> {
   const owner = h('input', { id: 'owner', name: 'owner', value: lead.owner ?? '', maxlength: '200' });
   const note = h('textarea', { id: 'note', name: 'note', maxlength: '5000' });
   const form = h('form', {}, h('p', {}, h('label', { for: 'status' }, 'Status'), status), h('p', {}, h('label', { for: 'owner' }, 'Owner'), owner), h('p', {}, h('label', { for: 'note' }, 'Add a note'), note), h('p', {}, h('button', { type: 'submit' }, 'Save')), h('p', { id: 'saved', role: 'status' }));
+  // Typed but not saved: a live update must not replace the form (see onLive).
+  form.addEventListener('input', () => (form.dataset.dirty = 'true'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const change: Json = {};

@@ -199,6 +199,34 @@ describe('npm run demo and the dashboard, in real Chromium', () => {
     await context.close();
   });
 
+  it('a live update never wipes a note being typed; saving shows both', async () => {
+    const visitor = 'live-edit-visitor-0001';
+    const event = (type, score, n) => ({
+      v: 2, type, id: `${visitor}.${type === 'score' ? 'score.' + n : 'mql.1'}`, site: 'mug-and-co', visitor, stage: 'mql', threshold: 40, score, n: 1,
+      rules: { add_to_cart: { count: 2, points: score } }, signals: {}, visits: 1, firstSeen: Date.now() - 1000, qualifiedAt: Date.now() - 500, at: Date.now(), sentAt: Date.now(), offset: 0,
+      page: origin + '/cart', attribution: {}, traits: {}, interest: { items: [], categories: [], searches: 0 }, lib: 'leadscore@0.1.0',
+    });
+    const send = (body) => fetch(origin + '/collect', { method: 'POST', headers: { 'content-type': 'text/plain', origin }, body: JSON.stringify(body) });
+    assert.equal((await send(event('qualified', 41))).status, 204);
+    const { context, page, errors } = await marketer();
+    await page.fill('#f-q', visitor);
+    await page.click('form.filters button');
+    await page.waitForSelector(`#view[data-query*="q=${visitor}"] table.leads tbody tr`);
+    await page.click('table.leads tbody tr a');
+    await page.waitForSelector('h2#why');
+    await page.fill('#note', 'Typing while the lead moves.');
+    assert.equal((await send(event('score', 77, 2))).status, 204);
+    await page.waitForSelector('#saved:text("This lead changed meanwhile")');
+    assert.equal(await page.locator('#note').inputValue(), 'Typing while the lead moves.');
+    await page.click('section.actions button[type=submit]');
+    await page.waitForSelector('#saved:text("Saved.")');
+    const text = await page.locator('main').innerText();
+    assert.match(text, /Typing while the lead moves\./);
+    assert.match(text, /Score now\s*77/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   it('works on a phone (390 px) without spilling sideways, and has no serious accessibility violations', async () => {
     const { context, page, errors } = await marketer({ viewport: { width: 390, height: 844 }, bypassCSP: true });
     await page.waitForSelector('table.leads tbody tr');
