@@ -21,7 +21,8 @@ export function planJobs(routes: readonly Route[], lead: Lead, type: EventType):
 }
 
 /** A delivery job: one lead event for one destination. Its id is the idempotency key's base. */
-export type JobState = 'held' | 'pending' | 'done' | 'dead' | 'skipped';
+export const JOB_STATES = ['held', 'pending', 'done', 'dead', 'skipped'] as const;
+export type JobState = (typeof JOB_STATES)[number];
 export interface StatusChange {
   from: string;
   to: string;

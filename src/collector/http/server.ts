@@ -13,6 +13,7 @@ import { authenticate, createPasswordCheck, csrfOk, newToken, SESSION_MS, sessio
 import { clientAddress, createLimiter } from './client';
 import { createStreams } from './sse';
 import { createDispatcher, type Dispatcher } from '../destinations/dispatcher';
+import { JOB_STATES } from '../destinations/plan';
 
 export interface CollectorOptions {
   config: CollectorConfig;
@@ -84,12 +85,14 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
   const streams = createStreams({ max: config.maxStreams });
   const sites = new Map(config.sites.map((site) => [site.id, site]));
   const scripts = loadScripts(options.scripts, options.version);
+  // A site's half-life (the script's default without a site), for "points halve every N days".
+  const halfLifeDays = (site: string): number => sites.get(site)?.model.halfLifeDays ?? 14;
   const dispatcher = createDispatcher({
     store,
     destinations: config.destinations,
     log,
     publicUrl: config.publicUrl,
-    halfLifeDays: (site) => sites.get(site)?.model.halfLifeDays ?? 14,
+    halfLifeDays,
     fetch: options.fetch,
     now: options.now,
     random: options.random,
@@ -214,8 +217,7 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
         const found = await store.get(id);
         if (!found) throw new HttpError(404, 'no such lead');
         const deliveries = config.destinations.length ? await store.listJobs({ leadId: id, limit: 200 }) : [];
-        // The site's half-life, for "points halve every N days" (the script's default without a site).
-        return json(response, 200, { ...found, deliveries, halfLifeDays: sites.get(found.lead.site)?.model.halfLifeDays ?? 14 });
+        return json(response, 200, { ...found, deliveries, halfLifeDays: halfLifeDays(found.lead.site) });
       }
       if (request.method === 'PATCH') {
         const principal = await guard(request, true);
@@ -259,7 +261,7 @@ export async function createCollector(options: CollectorOptions): Promise<{ serv
       await guard(request, false);
       const params = url.searchParams;
       const state = params.get('state');
-      if (state && !['held', 'pending', 'done', 'dead', 'skipped'].includes(state)) throw new HttpError(400, 'state must be held, pending, done, dead or skipped');
+      if (state && !(JOB_STATES as readonly string[]).includes(state)) throw new HttpError(400, `state must be one of ${JOB_STATES.join(', ')}`);
       return json(response, 200, { deliveries: await store.listJobs({ state: (state as never) || undefined, destination: params.get('destination') || undefined, leadId: params.get('lead') || undefined, limit: Number(params.get('limit')) || 100 }) });
     }
     const again = path.match(/^\/api\/deliveries\/(\d{1,15})\/retry$/);

@@ -65,6 +65,9 @@ CREATE TABLE sessions (
 );
 `;
 
+/** The same SQL in both dialects. */
+const CART_VALUE = 'ALTER TABLE leads ADD COLUMN cart_value DOUBLE PRECISION NOT NULL DEFAULT 0; CREATE INDEX leads_cart_value ON leads (cart_value, id);';
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -75,10 +78,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // Sort leads by what they want: the cart's value (leads stored before it count 0 until their next event).
     version: 2,
     name: 'cart value column',
-    sql: {
-      sqlite: 'ALTER TABLE leads ADD COLUMN cart_value DOUBLE PRECISION NOT NULL DEFAULT 0; CREATE INDEX leads_cart_value ON leads (cart_value, id);',
-      postgres: 'ALTER TABLE leads ADD COLUMN cart_value DOUBLE PRECISION NOT NULL DEFAULT 0; CREATE INDEX leads_cart_value ON leads (cart_value, id);',
-    },
+    sql: { sqlite: CART_VALUE, postgres: CART_VALUE },
   },
   {
     // The transactional outbox: one delivery job per lead event and destination.
