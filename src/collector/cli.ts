@@ -14,6 +14,7 @@ const USAGE = `Usage: leadscore serve [options]
   --db PATH         embedded database folder (default ./leadscore-data/), or a postgres:// URL
   --config FILE     settings file (default ./leadscore.config.json when present)
   --trust-proxy X   hops (1) or proxy CIDRs to trust X-Forwarded-For from (env LEADSCORE_TRUST_PROXY)
+  --public-url URL  where the team opens the dashboard, for links in forwarded leads (env LEADSCORE_PUBLIC_URL)
   --log pretty      readable logs instead of JSON lines
 
 Environment: DATABASE_URL (postgres://... uses PostgreSQL), LEADSCORE_ADMIN_PASSWORD (the

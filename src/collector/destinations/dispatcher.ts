@@ -3,7 +3,7 @@ import type { Logger } from '../log';
 import type { ClaimedJob, LeadStore } from '../store/types';
 import type { Destination } from './config';
 import { buildPayload, sampleLead } from './payload';
-import { isFlagged } from '../leads/lead';
+import { isFlagged, type Lead } from '../leads/lead';
 import type { JobResult } from './plan';
 import { judge, nextAttempt, refill, untilToken, type Bucket } from './retry';
 import { requestsFor, type HttpRequest } from './senders';
@@ -105,9 +105,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
-  async function run(destination: Destination, job: ClaimedJob, test = false): Promise<AttemptOutcome> {
-    const lead = job.lead!;
-    const payload = buildPayload({ type: job.type, eventId: job.eventId, lead, event: job.event, change: job.change, halfLifeDays: options.halfLifeDays?.(lead.site), publicUrl: options.publicUrl, test });
+  /** One attempt of one lead event: every request of the destination, in order, until one fails. */
+  async function run(destination: Destination, what: Pick<ClaimedJob, 'type' | 'eventId' | 'event' | 'change'> & { lead: Lead }, test = false): Promise<AttemptOutcome> {
+    const { lead } = what;
+    const payload = buildPayload({ type: what.type, eventId: what.eventId, lead, event: what.event, change: what.change, halfLifeDays: options.halfLifeDays?.(lead.site), publicUrl: options.publicUrl, test });
     const items = (lead.interest?.items ?? []).map((item) => ({ id: item.item_id, name: item.name ?? null, price: item.price ?? null, currency: item.currency ?? null, in_cart: item.in_cart }));
     let outcome: AttemptOutcome = { ok: true, status: null, response: null, error: null, retryAfterMs: null, verdict: 'done' };
     for (const request of requestsFor(destination, payload, items, now())) {
@@ -128,7 +129,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     } else {
       let outcome: AttemptOutcome;
       try {
-        outcome = await run(destination, job);
+        outcome = await run(destination, { ...job, lead: job.lead });
       } catch (error) {
         // A stored row this code cannot turn into a request (it should not happen): failed, with why,
         // rather than an exception that would leave the job leased for ever.
@@ -233,9 +234,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const destination = options.destinations.find((item) => item.name === name);
       if (!destination) return null;
       const at = now();
-      const lead = sampleLead(at);
-      const job = { seq: 0, id: `test/${at}`, destination: name, leadId: lead.id, eventId: `leadscore-test.${at}.${randomBytes(3).toString('hex')}`, type: 'lead.qualified' as const, change: null, state: 'pending' as const, attempts: 1, createdAt: at, nextAt: at, lastStatus: null, lastResponse: null, lastError: null, doneAt: null, lead, event: null };
-      const outcome = await run(destination, job, true);
+      const outcome = await run(destination, { type: 'lead.qualified', eventId: `leadscore-test.${at}.${randomBytes(3).toString('hex')}`, lead: sampleLead(at), event: null, change: null }, true);
       log.info('test delivery', { destination: name, ok: outcome.ok, status: outcome.status ?? undefined, error: outcome.error ?? undefined });
       return outcome;
     },
